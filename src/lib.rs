@@ -5,4 +5,10 @@
 //! `ARCHITECTURE.md` maps the modules and the invariants each one keeps.
 
 pub mod arm;
+pub mod diff;
 pub mod emulator;
+mod graph;
+pub mod kinds;
+pub mod manifest;
+pub mod plan;
+pub mod render;

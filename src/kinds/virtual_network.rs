@@ -1,0 +1,81 @@
+//! `VirtualNetwork`: a VNet that other entries refer to. azrecon never creates or changes VNets;
+//! it checks that they exist and, when the manifest states an address space, reports drift from it.
+
+use super::{ArmKind, Desired, Expander, Kind};
+use crate::diff::Rules;
+use crate::manifest::{At, Entry};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+pub struct VirtualNetwork;
+
+/// What the manifest expects of an existing VNet.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VirtualNetworkSpec {
+    /// The address prefixes the VNet should have, for example `10.0.0.0/16`.
+    #[serde(default)]
+    pub address_space: Vec<At<String>>,
+}
+
+static RULES: Rules = Rules {
+    keyed: &[],
+    unordered: &["properties.addressSpace.addressPrefixes"],
+    case_insensitive: &[],
+    collections: &[],
+};
+
+impl ArmKind for VirtualNetwork {
+    fn name(&self) -> &'static str {
+        "VirtualNetwork"
+    }
+    fn arm_type(&self) -> &'static str {
+        "Microsoft.Network/virtualNetworks"
+    }
+    fn api_version(&self) -> &'static str {
+        "2024-01-01"
+    }
+    fn read_only(&self) -> &'static [&'static str] {
+        &[
+            "id",
+            "name",
+            "type",
+            "etag",
+            "properties.provisioningState",
+            "properties.resourceGuid",
+        ]
+    }
+    fn rules(&self) -> &'static Rules {
+        &RULES
+    }
+}
+
+impl Kind for VirtualNetwork {
+    type Spec = Option<VirtualNetworkSpec>;
+
+    fn expand(&'static self, entry: &Entry<Self::Spec>, cx: &mut Expander<'_>) {
+        let Some(placement) = cx.placement(entry, false) else {
+            return;
+        };
+        let mut body = json!({});
+        if let Some(spec) = entry.spec.as_ref().filter(|s| !s.address_space.is_empty()) {
+            let prefixes: Vec<String> = spec
+                .address_space
+                .iter()
+                .filter_map(|p| cx.cidr(entry.file, p))
+                .collect();
+            body = json!({ "properties": { "addressSpace": { "addressPrefixes": prefixes } } });
+        }
+        cx.push(Desired {
+            address: format!("{}/{}", self.name(), entry.name.value),
+            kind: self,
+            id: placement.resource_id(self.arm_type(), &entry.name),
+            body,
+            policy: crate::manifest::Policy::Observe,
+            existing_only: true,
+            depends_on: Vec::new(),
+            origin: cx.origin(entry.file, entry.name.pos),
+        });
+    }
+}
