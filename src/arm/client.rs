@@ -158,6 +158,23 @@ impl Response {
     }
 }
 
+/// Whether a request to `url` may carry the token of a client of `endpoint`: the same origin,
+/// or an HTTPS host under the endpoint's host on the same port.
+fn token_may_go_to(url: &Url, endpoint: &Url) -> bool {
+    if url.origin() == endpoint.origin() {
+        return true;
+    }
+    let under_endpoint_host = match (url.host_str(), endpoint.host_str()) {
+        (Some(host), Some(base)) => host
+            .strip_suffix(base)
+            .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.')),
+        _ => false,
+    };
+    url.scheme() == "https"
+        && under_endpoint_host
+        && url.port_or_known_default() == endpoint.port_or_known_default()
+}
+
 /// JSON when the body is JSON, `Null` when empty, else the text (kept for error messages).
 fn parse_body(bytes: &[u8]) -> Value {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -241,14 +258,23 @@ impl ArmClient {
     }
 
     /// GETs an absolute URL, or a path on the endpoint; `api-version` is added unless the URL
-    /// has one. `Ok(None)` on 404.
+    /// has one. `Ok(None)` on 404. An absolute URL must be on the endpoint's origin or an HTTPS
+    /// subdomain of its host (a vault `<name>.vault.azure.net` for the Key Vault audience), as
+    /// the request carries this client's token.
     pub async fn get_url(
         &self,
         url_or_path: &str,
         api_version: &str,
     ) -> Result<Option<Fetched>, ArmError> {
         let mut url = match Url::parse(url_or_path) {
-            Ok(url) => url,
+            Ok(url) if token_may_go_to(&url, &self.inner.endpoint) => url,
+            Ok(url) => {
+                return Err(ArmError::Config(format!(
+                    "{} is outside the endpoint {}",
+                    url.origin().ascii_serialization(),
+                    self.inner.endpoint
+                )));
+            }
             Err(_) => self.resource_url(url_or_path, api_version, &[])?,
         };
         if !url.query_pairs().any(|(k, _)| k == "api-version") {
@@ -566,6 +592,28 @@ mod tests {
                 client("https://arm.test").resource_url(bad, "v", &[]),
                 Err(ArmError::Config(_))
             ));
+        }
+    }
+
+    #[test]
+    fn tokens_stay_on_the_endpoint_or_its_subdomains() {
+        let vault = Url::parse("https://vault.azure.net").unwrap();
+        let cases = [
+            ("https://vault.azure.net/certificates/c", true),
+            ("https://myvault.vault.azure.net/certificates/c", true),
+            ("https://myvault.vault.azure.net:443/certificates/c", true),
+            ("https://myvault.vault.azure.net:8443/certificates/c", false),
+            ("http://myvault.vault.azure.net/certificates/c", false),
+            ("https://evilvault.azure.net/certificates/c", false),
+            ("https://vault.azure.net.evil.test/certificates/c", false),
+            ("https://.vault.azure.net/c", false),
+        ];
+        for (url, want) in cases {
+            assert_eq!(
+                token_may_go_to(&Url::parse(url).unwrap(), &vault),
+                want,
+                "{url}"
+            );
         }
     }
 
