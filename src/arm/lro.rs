@@ -115,18 +115,24 @@ pub fn initial_outcome(
         via: PollVia::Resource,
         retry_after,
     };
-    let still_running = match op {
-        Operation::Put => {
-            reply.status == 202
-                || provisioning_state(reply.body).is_some_and(|state| terminal(state).is_none())
-        }
-        Operation::Delete => reply.status == 202,
-    };
-    Ok(if still_running {
-        poll_resource
-    } else {
-        Initial::Done(reply.body.clone())
-    })
+    let state = provisioning_state(reply.body);
+    match (op, state.map(terminal)) {
+        _ if reply.status == 202 => Ok(poll_resource),
+        (Operation::Put, Some(None)) => Ok(poll_resource),
+        (Operation::Put, Some(Some(Terminal::Failed))) => Err(ended(
+            resource_id,
+            OperationEnd::Failed,
+            PollVia::Resource,
+            reply.body,
+        )),
+        (Operation::Put, Some(Some(Terminal::Canceled))) => Err(ended(
+            resource_id,
+            OperationEnd::Canceled,
+            PollVia::Resource,
+            reply.body,
+        )),
+        _ => Ok(Initial::Done(reply.body.clone())),
+    }
 }
 
 /// Reads one poll response of a `via` URL for an `op` on `resource_id`.
@@ -158,11 +164,7 @@ pub fn poll_outcome(
         PollVia::AsyncOperation => reply.body.get("status").and_then(Value::as_str),
         PollVia::Resource => provisioning_state(reply.body),
     };
-    let end = |end: OperationEnd| ArmError::Operation {
-        resource_id: resource_id.to_owned(),
-        end,
-        error: operation_error(via, state.unwrap_or_default(), reply.body),
-    };
+    let end = |end: OperationEnd| ended(resource_id, end, via, reply.body);
     match (state.and_then(terminal), op, via) {
         (Some(Terminal::Failed), ..) => PollOutcome::Failed(end(OperationEnd::Failed)),
         (Some(Terminal::Canceled), ..) => PollOutcome::Canceled(end(OperationEnd::Canceled)),
@@ -198,20 +200,28 @@ fn provisioning_state(body: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
-/// The error of a failed or canceled operation: the body's `error` object when present, else a
-/// description of the state that ended it.
-fn operation_error(via: PollVia, state: &str, body: &Value) -> ErrorBody {
-    let error = ErrorBody::from_body(body);
-    if body.get("error").is_some() {
-        return error;
-    }
-    let what = match via {
-        PollVia::Resource => "provisioningState",
-        PollVia::AsyncOperation | PollVia::Location => "operation status",
+/// The error of an operation that ended `end`, read from the status body or resource `body`
+/// that says so: its `error` object when present, else a description of the state.
+fn ended(resource_id: &str, end: OperationEnd, via: PollVia, body: &Value) -> ArmError {
+    let (what, state) = match via {
+        PollVia::Resource => ("provisioningState", provisioning_state(body)),
+        PollVia::AsyncOperation | PollVia::Location => (
+            "operation status",
+            body.get("status").and_then(Value::as_str),
+        ),
     };
-    ErrorBody {
-        message: format!("{what} is {state}"),
-        ..ErrorBody::default()
+    let error = if body.get("error").is_some() {
+        ErrorBody::from_body(body)
+    } else {
+        ErrorBody {
+            message: format!("{what} is {}", state.unwrap_or_default()),
+            ..ErrorBody::default()
+        }
+    };
+    ArmError::Operation {
+        resource_id: resource_id.to_owned(),
+        end,
+        error,
     }
 }
 
@@ -453,6 +463,24 @@ mod tests {
         for (name, op, status, pairs, body, want) in cases {
             let got = initial(op, status, &pairs, body).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn put_answered_with_a_failed_resource_is_an_error() {
+        let cases = [
+            (
+                json!({"properties": {"provisioningState": "Failed"}}),
+                format!("{ID}: long-running operation failed: provisioningState is Failed"),
+            ),
+            (
+                json!({"properties": {"provisioningState": "canceled"}}),
+                format!("{ID}: long-running operation was canceled: provisioningState is canceled"),
+            ),
+        ];
+        for (body, want) in cases {
+            let err = initial(Operation::Put, 200, &[], body).expect_err(&want);
+            assert_eq!(err.to_string(), want);
         }
     }
 
