@@ -1,2 +1,20 @@
 //! The ARM client: azure_core's `Pipeline` with an azure_identity credential, GET/PUT/DELETE on
 //! resource IDs with a kind's api-version, and long-running operations followed to their end.
+//!
+//! Map: `cloud` (endpoints and token scopes per cloud), `credential` (choosing and building the
+//! credential), `error` (`ArmError` and the one classifier of ARM errors), `lro` (pure steps of
+//! long-running operations), `pipeline` (azure_core policies and transport), `client` (the
+//! executor: requests, polling, reconcile-level retries).
+
+mod client;
+mod cloud;
+mod credential;
+mod error;
+pub mod lro;
+mod pipeline;
+
+pub use client::{ArmClient, ArmClientOptions, Fetched, PutOptions, ReconcileRetry};
+pub use cloud::{Cloud, scope_for};
+pub use credential::{AuthMode, EnvSnapshot, StaticToken, choose, credential};
+pub use error::{ArmError, Disposition, ErrorBody, OperationEnd, classify, retry_reason};
+pub use pipeline::PipelineRetry;
