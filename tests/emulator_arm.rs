@@ -186,6 +186,31 @@ fn waf_policy_body() -> Value {
     })
 }
 
+fn app_gateway_body(waf: &str) -> Value {
+    let agw = format!("{SUB}/applicationGateways/agw-edge");
+    json!({
+        "location": "koreacentral",
+        "properties": {
+            "sku": { "name": "WAF_v2", "tier": "WAF_v2", "capacity": 2 },
+            "gatewayIPConfigurations": [ { "name": "gw-ip", "properties": { "subnet": { "id": format!("{}/subnets/agw", vnet("hub")) } } } ],
+            "frontendIPConfigurations": [ { "name": "fe-private", "properties": { "privateIPAddress": "10.0.1.10", "privateIPAllocationMethod": "Static", "subnet": { "id": format!("{}/subnets/agw", vnet("hub")) } } } ],
+            "frontendPorts": [ { "name": "port-443", "properties": { "port": 443 } } ],
+            "backendAddressPools": [ { "name": "pool", "properties": { "backendAddresses": [ { "ipAddress": "10.1.0.4" } ] } } ],
+            "backendHttpSettingsCollection": [ { "name": "settings", "properties": { "port": 80, "protocol": "Http", "cookieBasedAffinity": "Disabled" } } ],
+            "httpListeners": [ { "name": "listener", "properties": {
+                "frontendIPConfiguration": { "id": format!("{agw}/frontendIPConfigurations/fe-private") },
+                "frontendPort": { "id": format!("{agw}/frontendPorts/port-443") },
+                "protocol": "Http" } } ],
+            "requestRoutingRules": [ { "name": "rule", "properties": {
+                "ruleType": "Basic", "priority": 100,
+                "httpListener": { "id": format!("{agw}/httpListeners/listener") },
+                "backendAddressPool": { "id": format!("{agw}/backendAddressPools/pool") },
+                "backendHttpSettings": { "id": format!("{agw}/backendHttpSettingsCollection/settings") } } } ],
+            "firewallPolicy": { "id": waf }
+        }
+    })
+}
+
 #[tokio::test]
 async fn missing_resource_is_a_404_with_an_arm_error_body() {
     let h = harness().await;
@@ -497,6 +522,45 @@ async fn waf_policy_put_is_synchronous_and_fills_server_defaults() {
 }
 
 #[tokio::test]
+async fn application_gateway_fills_sub_resources_and_back_references_its_waf_policy() {
+    let h = harness().await;
+    let waf = format!("{SUB}/ApplicationGatewayWebApplicationFirewallPolicies/waf-edge");
+    let agw = format!("{SUB}/applicationGateways/agw-edge");
+    let orphan = h.put(&agw, app_gateway_body(&waf)).await;
+    assert_eq!(
+        orphan.status,
+        StatusCode::BAD_REQUEST,
+        "the WAF policy must exist first"
+    );
+
+    h.put(&waf, waf_policy_body()).await;
+    let answer = h.put(&agw, app_gateway_body(&waf)).await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    assert_eq!(answer.body["properties"]["provisioningState"], "Updating");
+    h.wait(&answer).await;
+    let live = h.get(&agw).await.body;
+    let props = &live["properties"];
+    assert_eq!(props["provisioningState"], "Succeeded");
+    assert_eq!(props["operationalState"], "Running");
+    assert_eq!(
+        props["httpListeners"][0]["id"],
+        format!("{agw}/httpListeners/listener")
+    );
+    assert_eq!(props["httpListeners"][0]["etag"], live["etag"]);
+    assert_eq!(
+        props["frontendPorts"][0]["properties"]["provisioningState"],
+        "Succeeded"
+    );
+    assert_eq!(props["probes"], json!([]));
+
+    let policy = h.get(&waf).await.body;
+    assert_eq!(
+        policy["properties"]["applicationGateways"],
+        json!([ { "id": agw } ])
+    );
+}
+
+#[tokio::test]
 async fn if_match_and_if_none_match_guard_puts() {
     let h = harness().await;
     let id = format!("{SUB}/ApplicationGatewayWebApplicationFirewallPolicies/waf-edge");
@@ -696,6 +760,11 @@ async fn recorded_traffic_passes_oav() {
     h.create_peering("spoke", "hub").await;
     let waf = format!("{SUB}/ApplicationGatewayWebApplicationFirewallPolicies/waf-edge");
     h.put(&waf, waf_policy_body()).await;
+    h.put_and_wait(
+        &format!("{SUB}/applicationGateways/agw-edge"),
+        app_gateway_body(&waf),
+    )
+    .await;
     h.get(&waf).await;
     h.get(&vnet("absent")).await;
     h.delete_and_wait(&peering("hub", "spoke")).await;

@@ -136,13 +136,34 @@ pub(crate) fn new_etag() -> String {
     format!("W/\"{}\"", uuid::Uuid::new_v4())
 }
 
-/// Applies `update` to a stored document and gives it a new etag if anything changed.
+/// Applies `update` to a stored document and gives it a new etag if anything changed; nested
+/// sub-resources that shared the old etag get the new one too.
 pub(crate) fn update_stored(store: &mut Store, id: &ArmId, update: impl FnOnce(&mut Value)) {
     if let Some(doc) = store.get_mut(id) {
         let before = doc.clone();
         update(doc);
         if *doc != before {
-            doc["etag"] = Value::String(new_etag());
+            let new = Value::String(new_etag());
+            if let Some(old) = before.get("etag").filter(|e| e.is_string()) {
+                replace_etag(doc, old, &new);
+            }
+            doc["etag"] = new;
         }
+    }
+}
+
+fn replace_etag(value: &mut Value, old: &Value, new: &Value) {
+    match value {
+        Value::Object(map) => map.iter_mut().for_each(|(key, child)| {
+            if key == "etag" && child == old {
+                *child = new.clone();
+            } else {
+                replace_etag(child, old, new);
+            }
+        }),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| replace_etag(item, old, new)),
+        _ => {}
     }
 }
