@@ -1,0 +1,103 @@
+//! The emulator's mutable state (store, running operations, settings) and the operations on it
+//! that more than one entry point shares: the GET view of a resource, raw injection, finishing a
+//! long-running write and deleting with children.
+
+use serde_json::{Value, json};
+
+use super::arm_id::ArmId;
+use super::lro::{OperationKind, Operations};
+use super::store::{Store, doc_id};
+use super::types::{kind_for, update_stored};
+
+/// Fixed for the emulator's lifetime.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub lro_polls: u32,
+    pub retry_after_secs: u32,
+    /// Where ARM is served, for the operation URLs in response headers.
+    pub base_url: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct EmulatorState {
+    pub store: Store,
+    pub operations: Operations,
+    pub settings: Settings,
+}
+
+impl EmulatorState {
+    /// The resource as GET returns it: the stored document plus its kind's composed fields.
+    pub fn view(&self, id: &ArmId) -> Option<Value> {
+        let mut doc = self.store.get(id)?.clone();
+        kind_for(id).compose(&self.store, id, &mut doc);
+        Some(doc)
+    }
+
+    /// Stores a document verbatim (nested children split out as their kind says).
+    pub fn put_raw(&mut self, id: &ArmId, mut doc: Value) {
+        let children = kind_for(id).split_children(&mut doc);
+        self.store.insert(id, doc);
+        for child in children {
+            if let Some(child_id) = doc_id(&child) {
+                self.store.insert(&child_id, child);
+            }
+        }
+    }
+
+    /// Removes a resource and its children without any of ARM's side effects.
+    pub fn remove_raw(&mut self, id: &ArmId) {
+        for child in self.store.descendants(id) {
+            self.store.remove(&child);
+        }
+        self.store.remove(id);
+    }
+
+    /// Applies the effect of a finished long-running write.
+    pub fn complete(&mut self, id: &ArmId, kind: OperationKind) {
+        match kind {
+            OperationKind::Put => update_stored(&mut self.store, id, |doc| {
+                if let Some(props) = doc.get_mut("properties").and_then(Value::as_object_mut) {
+                    props.insert("provisioningState".into(), json!("Succeeded"));
+                }
+            }),
+            OperationKind::Delete => self.delete_now(id),
+        }
+    }
+
+    /// Deletes a resource and its children, each with its kind's effects on other resources.
+    pub fn delete_now(&mut self, id: &ArmId) {
+        for child in self.store.descendants(id).into_iter().chain([id.clone()]) {
+            if let Some(doc) = self.store.remove(&child) {
+                kind_for(&child).after_delete(&mut self.store, &doc);
+            }
+        }
+    }
+
+    /// Finishes the running operations on a resource before a new write on it.
+    pub fn settle(&mut self, id: &ArmId) {
+        for kind in self.operations.finish_pending(id) {
+            self.complete(id, kind);
+        }
+    }
+
+    /// Documents loaded from a state file may have been saved mid-operation: those operations
+    /// are taken as finished.
+    pub fn settle_loaded(&mut self) {
+        let unsettled: Vec<(ArmId, OperationKind)> = self
+            .store
+            .documents()
+            .filter_map(|doc| {
+                let state = doc.get("properties")?.get("provisioningState")?.as_str()?;
+                let kind = match state {
+                    "Updating" | "Creating" => OperationKind::Put,
+                    "Deleting" => OperationKind::Delete,
+                    _ => return None,
+                };
+                Some((doc_id(doc)?, kind))
+            })
+            .collect();
+        for (id, kind) in unsettled {
+            self.complete(&id, kind);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Per-type ARM behaviour: the small [`ResourceKind`] trait (which fields the server fills, which
+//! it ignores, whether writes are long-running, effects on other resources) and the table that
+//! maps a resource type to its kind, with a generic fallback for types it does not name.
+
+mod application_gateway;
+mod generic;
+mod peering;
+mod virtual_network;
+mod waf_policy;
+
+use serde_json::{Map, Value};
+
+use super::arm_error::ArmError;
+use super::arm_id::ArmId;
+use super::store::Store;
+
+/// Which writes of a type the Azure REST API specs mark `x-ms-long-running-operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LongRunning {
+    pub put: bool,
+    pub delete: bool,
+}
+
+/// What a kind may look at while it prepares a PUT body.
+pub(crate) struct PutContext<'a> {
+    pub store: &'a Store,
+    pub id: &'a ArmId,
+    pub existing: Option<&'a Value>,
+    pub query: &'a [(String, String)],
+    /// The etag the resource will carry; nested sub-resources share it, as in real ARM.
+    pub etag: &'a str,
+}
+
+impl PutContext<'_> {
+    /// A boolean query flag such as `syncRemoteAddressSpace=true`.
+    pub fn flag(&self, name: &str) -> bool {
+        self.query
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case(name) && v.eq_ignore_ascii_case("true"))
+    }
+}
+
+/// One ARM resource type's server-side behaviour. Every method but the first two has a no-op
+/// default, so a kind states only what differs from a plain resource.
+pub(crate) trait ResourceKind: Sync {
+    /// The `type` value GET returns for a resource with this ID.
+    fn type_name(&self, id: &ArmId) -> String;
+
+    fn long_running(&self) -> LongRunning;
+
+    /// Whether the spec gives the type a read-only `properties.resourceGuid`.
+    fn has_resource_guid(&self) -> bool {
+        false
+    }
+
+    /// Validates the client's body, drops fields the server owns and fills server defaults.
+    fn prepare(&self, _ctx: &PutContext<'_>, _body: &mut Value) -> Result<(), ArmError> {
+        Ok(())
+    }
+
+    /// Effects of a stored PUT on other resources (peering states, for example).
+    fn after_put(&self, _store: &mut Store, _id: &ArmId) {}
+
+    /// Effects of a finished DELETE on other resources; `doc` is the deleted document.
+    fn after_delete(&self, _store: &mut Store, _doc: &Value) {}
+
+    /// Adds what GET shows but the store keeps elsewhere: back-references and nested children.
+    fn compose(&self, _store: &Store, _id: &ArmId, _doc: &mut Value) {}
+
+    /// Takes nested child documents out of an injected document so they are stored on their own
+    /// (a virtual network's inline peerings, for example).
+    fn split_children(&self, _doc: &mut Value) -> Vec<Value> {
+        Vec::new()
+    }
+}
+
+static VIRTUAL_NETWORK: virtual_network::VirtualNetwork = virtual_network::VirtualNetwork;
+static PEERING: peering::VirtualNetworkPeering = peering::VirtualNetworkPeering;
+static WAF_POLICY: waf_policy::WafPolicy = waf_policy::WafPolicy;
+static APPLICATION_GATEWAY: application_gateway::ApplicationGateway =
+    application_gateway::ApplicationGateway;
+
+/// The kind for a resource ID: a dedicated module, an entry of the generic table, or the plain
+/// synchronous fallback.
+pub(crate) fn kind_for(id: &ArmId) -> &'static dyn ResourceKind {
+    let type_path = id.type_path().to_ascii_lowercase();
+    match type_path.as_str() {
+        "microsoft.network/virtualnetworks" => &VIRTUAL_NETWORK,
+        "microsoft.network/virtualnetworks/virtualnetworkpeerings" => &PEERING,
+        "microsoft.network/applicationgatewaywebapplicationfirewallpolicies" => &WAF_POLICY,
+        "microsoft.network/applicationgateways" => &APPLICATION_GATEWAY,
+        other => generic::lookup(other),
+    }
+}
+
+/// `properties` of a body, created empty when the client sent none.
+pub(crate) fn properties_mut(body: &mut Value) -> &mut Map<String, Value> {
+    let object = body
+        .as_object_mut()
+        .expect("PUT bodies are checked to be objects");
+    let props = object
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !props.is_object() {
+        *props = Value::Object(Map::new());
+    }
+    props.as_object_mut().expect("just made an object")
+}
+
+/// Sets `key` to `value` unless the client already sent it.
+pub(crate) fn default_to(map: &mut Map<String, Value>, key: &str, value: Value) {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), value);
+    }
+}
+
+/// The objects of an array property, skipping anything that is not an object.
+pub(crate) fn objects_mut<'a>(
+    map: &'a mut Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = &'a mut Map<String, Value>> + 'a {
+    map.get_mut(key)
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+}
+
+/// `properties.<key>.id` of a document, for references such as `remoteVirtualNetwork`.
+pub(crate) fn reference_id<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
+    doc.get("properties")?.get(key)?.get("id")?.as_str()
+}
+
+/// A fresh weak etag, as ARM writes them.
+pub(crate) fn new_etag() -> String {
+    format!("W/\"{}\"", uuid::Uuid::new_v4())
+}
+
+/// Applies `update` to a stored document and gives it a new etag if anything changed; nested
+/// sub-resources that shared the old etag get the new one too.
+pub(crate) fn update_stored(store: &mut Store, id: &ArmId, update: impl FnOnce(&mut Value)) {
+    if let Some(doc) = store.get_mut(id) {
+        let before = doc.clone();
+        update(doc);
+        if *doc != before {
+            let new = Value::String(new_etag());
+            if let Some(old) = before.get("etag").filter(|e| e.is_string()) {
+                replace_etag(doc, old, &new);
+            }
+            doc["etag"] = new;
+        }
+    }
+}
+
+fn replace_etag(value: &mut Value, old: &Value, new: &Value) {
+    match value {
+        Value::Object(map) => map.iter_mut().for_each(|(key, child)| {
+            if key == "etag" && child == old {
+                *child = new.clone();
+            } else {
+                replace_etag(child, old, new);
+            }
+        }),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| replace_etag(item, old, new)),
+        _ => {}
+    }
+}
