@@ -7,6 +7,7 @@
 pub mod arm;
 pub mod diff;
 pub mod emulator;
+pub mod engine;
 mod graph;
 pub mod kinds;
 pub mod manifest;

@@ -54,6 +54,8 @@ pub struct ResourcePlan {
     pub destructive: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub origin: String,
     /// What to send, when something is to be sent.
     #[serde(skip)]
@@ -124,6 +126,7 @@ pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
         status: Vec::new(),
         destructive: Vec::new(),
         reason: None,
+        warnings: desired.warnings.clone(),
         origin: desired.origin.to_string(),
         put: None,
         depends_on: desired.depends_on.clone(),
@@ -146,9 +149,10 @@ pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
         }
         return plan;
     };
-    let exclusive = true;
+    let exclusive = desired.exclusive;
     let mut live_body = live.body.clone();
     diff::strip(&mut live_body, kind.read_only());
+    kind.normalize(&mut live_body);
     plan.changes = diff::diff(&desired.body, &live_body, kind.rules(), exclusive);
     plan.status = kind.status(&live.body);
     plan.destructive = plan

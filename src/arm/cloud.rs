@@ -79,6 +79,15 @@ impl Cloud {
         )
     }
 
+    /// A cloud served entirely from one URL: ARM, tokens and Key Vault (an ARM emulator).
+    pub fn at_endpoint(endpoint: Url) -> Cloud {
+        Cloud::Custom {
+            arm_endpoint: endpoint.clone(),
+            authority: endpoint.clone(),
+            key_vault_audience: endpoint,
+        }
+    }
+
     /// Base URL of the ARM API.
     pub fn arm_endpoint(&self) -> Url {
         self.endpoints().0

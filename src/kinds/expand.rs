@@ -25,6 +25,11 @@ pub struct Desired {
     pub depends_on: Vec<String>,
     /// Where the entry was written, for messages.
     pub origin: Origin,
+    /// Under exclusive ownership a child the manifest does not declare is drift; under shared
+    /// ownership it belongs to someone else and is left exactly as it is.
+    pub exclusive: bool,
+    /// Things in the entry that are allowed but probably not meant.
+    pub warnings: Vec<String>,
 }
 
 /// A place in a manifest file.
@@ -374,5 +379,30 @@ impl Expander<'_> {
             Some("for example 203.0.113.7 or 198.51.100.0/24".into()),
         );
         None
+    }
+}
+
+impl Expander<'_> {
+    /// A desired resource for an entry, with the entry's policy and position, exclusive ownership,
+    /// no dependencies and no warnings; kinds adjust what differs.
+    pub fn resource<S>(
+        &self,
+        kind: &'static dyn ArmKind,
+        entry: &Entry<S>,
+        id: String,
+        body: Value,
+    ) -> Desired {
+        Desired {
+            address: format!("{}/{}", kind.name(), entry.name.value),
+            kind,
+            id,
+            body,
+            policy: entry.policy,
+            existing_only: false,
+            depends_on: Vec::new(),
+            origin: self.origin(entry.file, entry.name.pos),
+            exclusive: true,
+            warnings: Vec::new(),
+        }
     }
 }

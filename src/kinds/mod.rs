@@ -6,6 +6,8 @@
 
 mod expand;
 mod peering;
+mod public_ip_address;
+mod user_assigned_identity;
 mod virtual_network;
 mod waf_policy;
 
@@ -47,6 +49,9 @@ pub trait ArmKind: Sync {
     fn read_only(&self) -> &'static [&'static str];
     /// How the kind's body is compared: name-keyed collections, unordered lists, enums.
     fn rules(&self) -> &'static Rules;
+    /// Rewrites a live body (read-only fields already stripped) into the form the kind's desired
+    /// bodies use: ARM's implicit defaults made explicit, values ARM re-spells canonicalised.
+    fn normalize(&self, _live: &mut Value) {}
     /// State that is drift although no field differs (a peering out of sync, a connection pending).
     fn status(&self, _live: &Value) -> Vec<StatusIssue> {
         Vec::new()
@@ -106,6 +111,8 @@ registry! {
     VirtualNetwork => virtual_network::VirtualNetwork,
     VirtualNetworkPeering => peering::VirtualNetworkPeering,
     WafPolicy => waf_policy::WafPolicy,
+    UserAssignedIdentity => user_assigned_identity::UserAssignedIdentity,
+    PublicIpAddress => public_ip_address::PublicIpAddress,
 }
 
 /// Looks a kind up by its manifest name.

@@ -206,6 +206,8 @@ impl Kind for VirtualNetworkPeering {
                 existing_only: false,
                 depends_on,
                 origin: cx.origin(file, side.virtual_network.pos),
+                exclusive: true,
+                warnings: Vec::new(),
             });
         }
     }

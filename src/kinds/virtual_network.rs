@@ -1,7 +1,7 @@
 //! `VirtualNetwork`: a VNet that other entries refer to. azrecon never creates or changes VNets;
 //! it checks that they exist and, when the manifest states an address space, reports drift from it.
 
-use super::{ArmKind, Desired, Expander, Kind};
+use super::{ArmKind, Expander, Kind};
 use crate::diff::Rules;
 use crate::manifest::{At, Entry};
 use schemars::JsonSchema;
@@ -67,15 +67,10 @@ impl Kind for VirtualNetwork {
                 .collect();
             body = json!({ "properties": { "addressSpace": { "addressPrefixes": prefixes } } });
         }
-        cx.push(Desired {
-            address: format!("{}/{}", self.name(), entry.name.value),
-            kind: self,
-            id: placement.resource_id(self.arm_type(), &entry.name),
-            body,
-            policy: crate::manifest::Policy::Observe,
-            existing_only: true,
-            depends_on: Vec::new(),
-            origin: cx.origin(entry.file, entry.name.pos),
-        });
+        let id = placement.resource_id(self.arm_type(), &entry.name);
+        let mut desired = cx.resource(self, entry, id, body);
+        desired.policy = crate::manifest::Policy::Observe;
+        desired.existing_only = true;
+        cx.push(desired);
     }
 }

@@ -1,7 +1,7 @@
 //! `WafPolicy`: an Application Gateway WAF policy in Prevention mode with a managed rule set and
 //! an IP allowlist: one custom rule that blocks every client whose address is not listed.
 
-use super::{ArmKind, Desired, Expander, Kind};
+use super::{ArmKind, Expander, Kind};
 use crate::diff::{FieldChange, Op, Rules};
 use crate::manifest::{At, Entry};
 use schemars::JsonSchema;
@@ -240,15 +240,8 @@ impl Kind for WafPolicy {
                 },
             }
         });
-        cx.push(Desired {
-            address: format!("{}/{}", self.name(), entry.name.value),
-            kind: self,
-            id: placement.resource_id(self.arm_type(), &entry.name),
-            body,
-            policy: entry.policy,
-            existing_only: false,
-            depends_on: Vec::new(),
-            origin: cx.origin(file, entry.name.pos),
-        });
+        let id = placement.resource_id(self.arm_type(), &entry.name);
+        let desired = cx.resource(self, entry, id, body);
+        cx.push(desired);
     }
 }

@@ -105,6 +105,9 @@ fn resource(out: &mut Out, r: &ResourcePlan) {
     if let Some(reason) = &r.reason {
         out.line(4, RED, reason);
     }
+    for w in &r.warnings {
+        out.line(4, YELLOW, &format!("warning: {w}"));
+    }
     for s in &r.status {
         out.line(4, YELLOW, &format!("! {}", s.message));
     }
@@ -121,12 +124,15 @@ fn resource(out: &mut Out, r: &ResourcePlan) {
         let text = match c.op {
             Op::Add => format!("+ {} = {}", c.path, show(c.after.as_ref())),
             Op::Remove => format!("- {} (was {})", c.path, show(c.before.as_ref())),
-            Op::Change => format!(
-                "~ {}: {} -> {}",
-                c.path,
-                show(c.before.as_ref()),
-                show(c.after.as_ref())
-            ),
+            Op::Change => match set_change(c.before.as_ref(), c.after.as_ref()) {
+                Some(delta) => format!("~ {}: {delta}", c.path),
+                None => format!(
+                    "~ {}: {} -> {}",
+                    c.path,
+                    show(c.before.as_ref()),
+                    show(c.after.as_ref())
+                ),
+            },
         };
         let color = match c.op {
             Op::Add => GREEN,
@@ -138,6 +144,30 @@ fn resource(out: &mut Out, r: &ResourcePlan) {
     for d in &r.destructive {
         out.line(4, RED, &format!("destructive: {d}"));
     }
+}
+
+/// For two lists of scalars, what is added and removed (`+a -b`), which reads better than two
+/// whole lists when one address of an allowlist changed.
+fn set_change(before: Option<&Value>, after: Option<&Value>) -> Option<String> {
+    let scalars = |v: Option<&Value>| -> Option<Vec<String>> {
+        v?.as_array()?
+            .iter()
+            .map(|i| (!i.is_object() && !i.is_array()).then(|| compact(i)))
+            .collect()
+    };
+    let (before, after) = (scalars(before)?, scalars(after)?);
+    let mut parts: Vec<String> = after
+        .iter()
+        .filter(|a| !before.contains(a))
+        .map(|a| format!("+{a}"))
+        .collect();
+    parts.extend(
+        before
+            .iter()
+            .filter(|b| !after.contains(b))
+            .map(|b| format!("-{b}")),
+    );
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 fn show(v: Option<&Value>) -> String {
@@ -183,4 +213,35 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
         }
         other => out.push((prefix.to_string(), compact(other))),
     }
+}
+
+/// What apply did, one line per resource that needed something.
+pub fn outcomes_text(outcomes: &[crate::engine::ResourceOutcome], style: HumanStyle) -> String {
+    use crate::engine::Outcome;
+    let mut out = Out {
+        text: String::new(),
+        color: style.color,
+    };
+    out.line(0, BOLD, "Apply:");
+    for o in outcomes {
+        let (color, text) = match &o.outcome {
+            Outcome::Unchanged => continue,
+            Outcome::Converged { writes } => (GREEN, format!("converged ({writes} write(s))")),
+            Outcome::NotConverged { writes, remaining } => (
+                RED,
+                format!(
+                    "NOT converged after {writes} write(s): {}",
+                    remaining.join("; ")
+                ),
+            ),
+            Outcome::Reported => (YELLOW, "drift reported, not written (observe)".into()),
+            Outcome::Refused { reasons } => {
+                (RED, format!("refused, destructive: {}", reasons.join("; ")))
+            }
+            Outcome::Skipped { because } => (RED, format!("skipped: {because}")),
+            Outcome::Failed { error } => (RED, format!("failed: {error}")),
+        };
+        out.line(2, color, &format!("{}: {text}", o.address));
+    }
+    out.text
 }

@@ -4,5 +4,5 @@
 mod human;
 mod json;
 
-pub use human::{HumanStyle, plan_text};
-pub use json::plan_json;
+pub use human::{HumanStyle, outcomes_text, plan_text};
+pub use json::{plan_json, report_json};

@@ -1,0 +1,264 @@
+//! The executor: reads live state, plans, applies the plan and verifies it. The imperative shell
+//! around the pure planner: all ARM I/O of a run happens here and in `arm`.
+//!
+//! Invariants: an unchanged resource costs one GET and no write; a resource gets at most one
+//! PUT per run, except that a PUT refused by a concurrent writer (412) is re-planned from a
+//! fresh GET, never replayed; `dry_run` never writes; a destructive change is never applied
+//! without `allow_destructive`.
+
+use crate::arm::{ArmClient, ArmError, PutOptions};
+use crate::kinds::Desired;
+use crate::plan::{Action, Live, Plan, ResourcePlan, plan, plan_resource};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    pub dry_run: bool,
+    pub allow_destructive: bool,
+    /// How many ARM reads or writes may be in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            dry_run: true,
+            allow_destructive: false,
+            concurrency: 8,
+        }
+    }
+}
+
+/// How many times a PUT refused by a concurrent writer is re-planned before giving up.
+const MAX_REPLANS: usize = 2;
+
+/// What happened to one resource during apply.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum Outcome {
+    /// Nothing to write.
+    Unchanged,
+    /// Written, and a GET afterwards matched the manifest.
+    Converged {
+        writes: usize,
+    },
+    /// Written, but the resource still differs.
+    NotConverged {
+        writes: usize,
+        remaining: Vec<String>,
+    },
+    /// Drift azrecon may not fix (observe policy, a resource it only refers to).
+    Reported,
+    /// A destructive change, refused without `--allow-destructive`.
+    Refused {
+        reasons: Vec<String>,
+    },
+    /// Not attempted because something it depends on was not applied.
+    Skipped {
+        because: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ResourceOutcome {
+    pub address: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// Reads every desired resource, concurrently with a bound. 404 is `None`; any other error fails
+/// the read, carrying the resource's ID.
+pub async fn read_live(
+    arm: &ArmClient,
+    desired: &[Desired],
+    concurrency: usize,
+) -> Result<HashMap<String, Option<Live>>, ArmError> {
+    let reads = stream::iter(desired.iter().map(|d| async move {
+        let fetched = arm.get(&d.id, d.kind.api_version()).await?;
+        Ok::<_, ArmError>((d.id.to_ascii_lowercase(), fetched.map(into_live)))
+    }))
+    .buffer_unordered(concurrency.max(1))
+    .collect::<Vec<_>>()
+    .await;
+    reads.into_iter().collect()
+}
+
+fn into_live(f: crate::arm::Fetched) -> Live {
+    Live {
+        body: f.body,
+        etag: f.etag,
+    }
+}
+
+/// Reads live state and plans: the whole of a dry run.
+pub async fn plan_live(
+    arm: &ArmClient,
+    desired: &[Desired],
+    concurrency: usize,
+) -> Result<Plan, ArmError> {
+    let live = read_live(arm, desired, concurrency).await?;
+    Ok(plan(desired, &live))
+}
+
+/// Applies a plan, wave by wave, each wave concurrently with a bound. Returns one outcome per
+/// resource, in plan order.
+pub async fn apply(
+    arm: &ArmClient,
+    desired: &[Desired],
+    plan: &Plan,
+    opts: RunOptions,
+) -> Vec<ResourceOutcome> {
+    let by_id: HashMap<String, &Desired> = desired
+        .iter()
+        .map(|d| (d.id.to_ascii_lowercase(), d))
+        .collect();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.resources.len()];
+    let index: HashMap<String, usize> = plan
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.to_ascii_lowercase(), i))
+        .collect();
+    for wave in &plan.waves {
+        let runs = wave.iter().map(|&i| {
+            let resource = &plan.resources[i];
+            let blocked = resource.depends_on.iter().find_map(|dep| {
+                let j = *index.get(&dep.to_ascii_lowercase())?;
+                let failed = matches!(
+                    outcomes[j],
+                    Some(
+                        Outcome::Failed { .. }
+                            | Outcome::Refused { .. }
+                            | Outcome::Skipped { .. }
+                            | Outcome::NotConverged { .. }
+                    )
+                ) && plan.resources[j].action != Action::NoOp;
+                failed.then(|| plan.resources[j].address.clone())
+            });
+            let desired = by_id.get(&resource.id.to_ascii_lowercase()).copied();
+            async move {
+                let outcome = match (blocked, desired) {
+                    (Some(dep), _) => Outcome::Skipped {
+                        because: format!("{dep} was not applied"),
+                    },
+                    (None, Some(desired)) => apply_one(arm, desired, resource, opts).await,
+                    (None, None) => Outcome::Failed {
+                        error: "the plan names a resource the manifest does not".into(),
+                    },
+                };
+                (i, outcome)
+            }
+        });
+        let done: Vec<(usize, Outcome)> = stream::iter(runs)
+            .buffer_unordered(opts.concurrency.max(1))
+            .collect()
+            .await;
+        for (i, outcome) in done {
+            outcomes[i] = Some(outcome);
+        }
+    }
+    plan.resources
+        .iter()
+        .zip(outcomes)
+        .map(|(r, o)| ResourceOutcome {
+            address: r.address.clone(),
+            outcome: o.expect("every wave member has an outcome"),
+        })
+        .collect()
+}
+
+async fn apply_one(
+    arm: &ArmClient,
+    desired: &Desired,
+    planned: &ResourcePlan,
+    opts: RunOptions,
+) -> Outcome {
+    if !planned.drifted() {
+        return Outcome::Unchanged;
+    }
+    if matches!(planned.action, Action::Missing | Action::Blocked) {
+        return Outcome::Failed {
+            error: planned.reason.clone().unwrap_or_default(),
+        };
+    }
+    if !planned.writable() || planned.put.is_none() {
+        return Outcome::Reported;
+    }
+    if !planned.destructive.is_empty() && !opts.allow_destructive {
+        return Outcome::Refused {
+            reasons: planned.destructive.clone(),
+        };
+    }
+    if opts.dry_run {
+        return Outcome::Reported;
+    }
+    let api_version = desired.kind.api_version();
+    let mut current = planned.clone();
+    let mut writes = 0;
+    for attempt in 0..=MAX_REPLANS {
+        let put = current.put.clone().expect("a writable plan has a PUT");
+        if current.action == Action::Replace {
+            if let Err(e) = arm.delete(&desired.id, api_version).await {
+                return failed(e);
+            }
+            writes += 1;
+        }
+        let options = PutOptions {
+            query: put.query.clone(),
+            if_match: put.if_match.clone(),
+            if_none_match: None,
+        };
+        match arm.put(&desired.id, api_version, &put.body, &options).await {
+            Ok(body) => {
+                writes += 1;
+                return verify(desired, body, writes);
+            }
+            Err(e) if e.status() == Some(412) && attempt < MAX_REPLANS => {
+                // Another writer changed the resource since it was read: its body is stale.
+                tracing::warn!(resource = %desired.id, "changed by another writer; planning again from a fresh read");
+                let fresh = match arm.get(&desired.id, api_version).await {
+                    Ok(f) => f.map(into_live),
+                    Err(e) => return failed(e),
+                };
+                current = plan_resource(desired, fresh.as_ref());
+                if !current.drifted() {
+                    return Outcome::Converged { writes };
+                }
+                if !current.destructive.is_empty() && !opts.allow_destructive {
+                    return Outcome::Refused {
+                        reasons: current.destructive,
+                    };
+                }
+                if current.put.is_none() {
+                    return Outcome::Reported;
+                }
+            }
+            Err(e) => return failed(e),
+        }
+    }
+    Outcome::Failed {
+        error: "the resource kept changing under concurrent writers".into(),
+    }
+}
+
+/// The body ARM returned after the write, planned again: anything left is non-convergence.
+fn verify(desired: &Desired, body: serde_json::Value, writes: usize) -> Outcome {
+    let after = plan_resource(desired, Some(&Live { body, etag: None }));
+    if !after.drifted() {
+        return Outcome::Converged { writes };
+    }
+    let mut remaining: Vec<String> = after.changes.iter().map(|c| c.path.clone()).collect();
+    remaining.extend(after.status.iter().map(|s| s.message.clone()));
+    Outcome::NotConverged { writes, remaining }
+}
+
+fn failed(e: ArmError) -> Outcome {
+    Outcome::Failed {
+        error: e.to_string(),
+    }
+}
