@@ -39,7 +39,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read live state, show the plan, and (without --dry-run) apply it.
-    Reconcile(ReconcileArgs),
+    Reconcile(Box<ReconcileArgs>),
     /// Check a manifest without touching ARM.
     Validate {
         #[arg(short = 'f', long = "file", value_name = "PATH")]
@@ -156,7 +156,7 @@ struct Target {
 
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
-        Command::Reconcile(args) => reconcile(args).await,
+        Command::Reconcile(args) => reconcile(*args).await,
         Command::Validate { file } => Ok(match load(&file) {
             Some(desired) => {
                 println!("{}: valid, {} resources", file.display(), desired.len());

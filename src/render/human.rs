@@ -111,13 +111,11 @@ fn resource(out: &mut Out, r: &ResourcePlan) {
     for s in &r.status {
         out.line(4, YELLOW, &format!("! {}", s.message));
     }
-    if r.action == Action::Create {
-        if let Some(put) = &r.put {
-            let mut fields = Vec::new();
-            flatten("", &put.body, &mut fields);
-            for (path, value) in fields {
-                out.line(4, GREEN, &format!("+ {path} = {value}"));
-            }
+    if let (Action::Create, Some(put)) = (r.action, &r.put) {
+        let mut fields = Vec::new();
+        flatten("", &put.body, &mut fields);
+        for (path, value) in fields {
+            out.line(4, GREEN, &format!("+ {path} = {value}"));
         }
     }
     for c in &r.changes {
