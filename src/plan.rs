@@ -89,12 +89,33 @@ impl ResourcePlan {
     }
 }
 
+/// Something found by looking across resources (or outside ARM), rather than in one body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub severity: Severity,
+    /// The address of the resource it is about.
+    pub subject: String,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Severity {
+    /// Worth knowing; does not fail a drift check.
+    Warning,
+    /// Fails a drift check (`--dry-run` exits 2) although no field differs.
+    Drift,
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub format_version: &'static str,
     /// Resources in dependency waves: each wave only depends on earlier ones.
     pub resources: Vec<ResourcePlan>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
     #[serde(skip)]
     pub waves: Vec<Vec<usize>>,
 }
@@ -104,6 +125,7 @@ pub const FORMAT_VERSION: &str = "1";
 impl Plan {
     pub fn drifted(&self) -> bool {
         self.resources.iter().any(ResourcePlan::drifted)
+            || self.findings.iter().any(|f| f.severity == Severity::Drift)
     }
     pub fn has_errors(&self) -> bool {
         self.resources
@@ -253,6 +275,7 @@ pub fn plan(desired: &[Desired], live: &HashMap<String, Option<Live>>) -> Plan {
             .iter()
             .map(|&i| resources[i].take().expect("every resource is planned"))
             .collect(),
+        findings: crate::checks::run(desired, live),
         waves: waves
             .iter()
             .map(|w| w.iter().map(|&i| renumber[i]).collect())

@@ -46,6 +46,17 @@ pub fn plan_text(plan: &Plan, style: HumanStyle) -> String {
             resource(&mut out, r);
         }
     }
+    for f in &plan.findings {
+        let (color, label) = match f.severity {
+            crate::plan::Severity::Warning => (YELLOW, "warning"),
+            crate::plan::Severity::Drift => (RED, "finding"),
+        };
+        out.line(
+            0,
+            color,
+            &format!("! {label}: {}: {}", f.subject, f.message),
+        );
+    }
     let count = |a: Action| plan.resources.iter().filter(|r| r.action == a).count();
     let observed = plan
         .resources
