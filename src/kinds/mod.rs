@@ -4,6 +4,7 @@
 //!
 //! Adding a kind is one new file here and one line in `registry!` below.
 
+mod application_gateway;
 mod expand;
 mod peering;
 mod public_ip_address;
@@ -113,6 +114,7 @@ registry! {
     WafPolicy => waf_policy::WafPolicy,
     UserAssignedIdentity => user_assigned_identity::UserAssignedIdentity,
     PublicIpAddress => public_ip_address::PublicIpAddress,
+    ApplicationGateway => application_gateway::ApplicationGateway,
 }
 
 /// Looks a kind up by its manifest name.
