@@ -526,18 +526,20 @@ impl Kind for ApplicationGateway {
                 Some("set `sku: WAF_v2`".into()),
             );
         }
-        if let Some(max) = spec.autoscale.max_capacity {
-            if max < spec.autoscale.min_capacity.value || max > 125 {
-                cx.error(
-                    file,
-                    spec.autoscale.min_capacity.pos,
-                    format!(
-                        "autoscale {}..{max} is not a range Azure accepts",
-                        spec.autoscale.min_capacity.value
-                    ),
-                    Some("0 <= minCapacity <= maxCapacity <= 125".into()),
-                );
-            }
+        if let Some(max) = spec
+            .autoscale
+            .max_capacity
+            .filter(|max| *max < spec.autoscale.min_capacity.value || *max > 125)
+        {
+            cx.error(
+                file,
+                spec.autoscale.min_capacity.pos,
+                format!(
+                    "autoscale {}..{max} is not a range Azure accepts",
+                    spec.autoscale.min_capacity.value
+                ),
+                Some("0 <= minCapacity <= maxCapacity <= 125".into()),
+            );
         }
 
         // Names within the gateway, and the references between its children.
