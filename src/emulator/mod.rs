@@ -11,6 +11,7 @@ mod arm;
 mod arm_error;
 mod arm_id;
 mod cli;
+mod faults;
 mod identity;
 mod log;
 mod lro;
@@ -32,6 +33,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 pub use cli::{EmulatorArgs, run_cli};
+pub use faults::{BucketLimit, Fault, FaultError, FaultMatch, FaultRule, PathMatch, RateLimits};
 pub use log::{LoggedRequest, RequestKind};
 
 use arm_id::ArmId;
@@ -253,6 +255,26 @@ impl Emulator {
     /// into `dir`; returns how many.
     pub fn write_traffic(&self, dir: &Path) -> io::Result<usize> {
         log::write_traffic(&self.requests(), dir)
+    }
+
+    /// Adds a rule at the end of the fault table (the first matching rule wins).
+    pub fn add_fault(&self, rule: FaultRule) -> Result<(), FaultError> {
+        server::lock(&self.shared.faults).add(rule)
+    }
+
+    /// Replaces the whole fault table.
+    pub fn set_faults(&self, rules: Vec<FaultRule>) -> Result<(), FaultError> {
+        server::lock(&self.shared.faults).set(rules)
+    }
+
+    pub fn faults(&self) -> Vec<FaultRule> {
+        server::lock(&self.shared.faults).rules()
+    }
+
+    /// Enforces ARM's per-subscription token buckets with these limits (`None`: off, the
+    /// default; the remaining-quota headers are sent either way).
+    pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
+        server::lock(&self.shared.throttle).set_limits(limits);
     }
 
     /// Stops accepting connections, closes the open ones and waits for the server task.
