@@ -274,10 +274,7 @@ async fn seed_gateway_reads_back_like_real_arm() {
         "eastus2",
     );
     assert_eq!(rule["id"], gw("urlPathMaps/regions/pathRules/eastus2"));
-    assert_eq!(
-        rule["type"],
-        "Microsoft.Network/applicationGateways/urlPathMaps/pathRules"
-    );
+    assert_eq!(rule["properties"]["provisioningState"], "Succeeded");
     assert_eq!(rule["etag"], live["etag"]);
 
     // Server defaults.

@@ -201,12 +201,13 @@ impl FaultTable {
     }
 }
 
-/// One of ARM's token buckets: `capacity` requests at once, refilled at `per_second`.
+/// One of ARM's token buckets: `capacity` requests at once, refilled at `per_second` tokens a
+/// second (a fraction allowed, for slow refills in tests).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BucketLimit {
     pub capacity: u32,
-    pub per_second: u32,
+    pub per_second: f64,
 }
 
 /// ARM's per-subscription throttling limits, one bucket per kind of request.
@@ -224,15 +225,15 @@ impl RateLimits {
     pub const ARM: RateLimits = RateLimits {
         reads: BucketLimit {
             capacity: 250,
-            per_second: 25,
+            per_second: 25.0,
         },
         writes: BucketLimit {
             capacity: 200,
-            per_second: 10,
+            per_second: 10.0,
         },
         deletes: BucketLimit {
             capacity: 200,
-            per_second: 10,
+            per_second: 10.0,
         },
     };
 
@@ -327,8 +328,7 @@ impl Throttle {
                 at: now,
             });
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens =
-            (bucket.tokens + elapsed * f64::from(limit.per_second)).min(f64::from(limit.capacity));
+        bucket.tokens = (bucket.tokens + elapsed * limit.per_second).min(f64::from(limit.capacity));
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -337,7 +337,9 @@ impl Throttle {
             }
         } else {
             let missing = 1.0 - bucket.tokens;
-            let wait = (missing / f64::from(limit.per_second.max(1))).ceil() as u64;
+            let wait = (missing / limit.per_second.max(f64::MIN_POSITIVE)).ceil();
+            // Saturates for a bucket that never refills.
+            let wait = wait as u64;
             Admission::Throttled {
                 retry_after_secs: wait.max(1),
             }
@@ -523,7 +525,7 @@ mod tests {
         throttle.set_limits(Some(RateLimits {
             writes: BucketLimit {
                 capacity: 2,
-                per_second: 1,
+                per_second: 1.0,
             },
             ..RateLimits::ARM
         }));

@@ -4,7 +4,10 @@
 //! endpoint over plain loopback HTTP on the same port, keeps resources in a case-insensitive
 //! store, fills server-side fields per resource type as the Azure REST API specs and their
 //! examples show, runs long-running writes through `Azure-AsyncOperation` polls, and logs every
-//! request for tests. [`start`] runs it in process; [`run_cli`] is `azrecon emulator`.
+//! request for tests. Faults (throttling, server errors, dropped connections, slow answers,
+//! failed operations, ARM's conflict codes) are injected per method and path, and ARM's
+//! per-subscription token buckets can be enforced. [`start`] runs it in process; [`run_cli`] is
+//! `azrecon emulator`.
 
 mod admin;
 mod arm;

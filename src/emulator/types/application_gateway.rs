@@ -208,7 +208,7 @@ impl ResourceKind for ApplicationGateway {
                     continue;
                 };
                 let id = ctx.id.child(collection, &name).to_string();
-                let sub_props = fill_child(item, &id, collection, ctx.etag);
+                let sub_props = fill_child(item, &id, Some(collection), ctx.etag);
                 fill_defaults(collection, sub_props, &id)?;
                 if *collection == "urlPathMaps" {
                     for rule in objects_mut(sub_props, PATH_RULES) {
@@ -216,7 +216,8 @@ impl ResourceKind for ApplicationGateway {
                             continue;
                         };
                         let rule_id = format!("{id}/{PATH_RULES}/{rule_name}");
-                        fill_child(rule, &rule_id, "urlPathMaps/pathRules", ctx.etag);
+                        // The specs give path rules no `type`.
+                        fill_child(rule, &rule_id, None, ctx.etag);
                     }
                 }
             }
@@ -270,17 +271,19 @@ fn child_name(item: &Map<String, Value>) -> Option<String> {
     item.get("name").and_then(Value::as_str).map(str::to_owned)
 }
 
-/// Gives a child its id, etag (the gateway's, as in real ARM), type and provisioning state;
-/// returns its properties.
+/// Gives a child its id, etag (the gateway's, as in real ARM), type (`{gateway type}/{collection}`,
+/// when the spec declares one) and provisioning state; returns its properties.
 fn fill_child<'a>(
     item: &'a mut Map<String, Value>,
     id: &str,
-    type_suffix: &str,
+    collection: Option<&str>,
     etag: &str,
 ) -> &'a mut Map<String, Value> {
     item.insert("id".into(), json!(id));
     item.insert("etag".into(), json!(etag));
-    item.insert("type".into(), json!(format!("{TYPE}/{type_suffix}")));
+    if let Some(collection) = collection {
+        item.insert("type".into(), json!(format!("{TYPE}/{collection}")));
+    }
     let sub_props = item.entry("properties").or_insert_with(|| json!({}));
     if !sub_props.is_object() {
         *sub_props = json!({});
