@@ -778,9 +778,34 @@ async fn recorded_traffic_passes_oav() {
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     println!("{report}");
+    // Real ARM puts back-references between a gateway's children into its responses (a port
+    // lists its listeners, a pool its rules, ...); the Azure REST API specs do not declare them,
+    // so oav calls them additional properties. That is the only difference allowed.
+    let beyond_spec = |line: &str| {
+        line.starts_with("FAIL ApplicationGateways_")
+            && BACK_REFERENCES.iter().any(|name| {
+                line.trim_end().ends_with(&format!(
+                    "OBJECT_ADDITIONAL_PROPERTIES: Additional properties not allowed: {name}"
+                ))
+            })
+    };
+    let failures: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("FAIL") && !beyond_spec(l))
+        .collect();
     assert!(
-        out.status.success(),
+        matches!(out.status.code(), Some(0 | 1)) && failures.is_empty(),
         "oav-check failed:\n{report}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Back-reference properties of application gateway children that real ARM returns and the
+/// specs lack.
+const BACK_REFERENCES: &[&str] = &[
+    "httpListeners",
+    "requestRoutingRules",
+    "urlPathMaps",
+    "pathRules",
+    "backendHttpSettings",
+];

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::arm_error::ArmError;
 use super::arm_id::{ArmId, ArmPath, Scope};
 use super::log::RequestKind;
-use super::lro::{OperationKind, PollState};
+use super::lro::{OperationKind, Outcome, PollState};
 use super::state::EmulatorState;
 use super::store::doc_id;
 use super::types::{PutContext, kind_for, new_etag};
@@ -21,6 +21,8 @@ pub(crate) struct ArmRequest<'a> {
     pub query: &'a [(String, String)],
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
+    /// How a long-running write this request starts will end (a fault can plan a failure).
+    pub outcome: Outcome,
 }
 
 impl ArmRequest<'_> {
@@ -170,6 +172,11 @@ pub(crate) fn handle(state: &mut EmulatorState, req: &ArmRequest<'_>) -> Reply {
         }
         (method, _) => ArmError::method_not_allowed(method).into(),
     };
+    with_common_headers(reply)
+}
+
+/// The headers every ARM answer carries.
+pub(crate) fn with_common_headers(reply: Reply) -> Reply {
     reply
         .header("content-type", "application/json; charset=utf-8")
         .header("x-ms-request-id", uuid::Uuid::new_v4().to_string())
@@ -281,7 +288,8 @@ fn put(
         props.remove("resourceGuid");
     }
 
-    state.settle(id);
+    let superseding = kind.superseding_put_operation();
+    state.settle(id, superseding.is_some());
     let existing = state.store.get(id).cloned();
     let etag = new_etag();
     let ctx = PutContext {
@@ -342,9 +350,17 @@ fn put(
     let body = state.view(id).expect("just stored");
     let mut reply = Reply::json(if existing.is_some() { 200 } else { 201 }, body).changed();
     if long_running {
-        let op = state
-            .operations
-            .start(id.clone(), OperationKind::Put, state.settings.lro_polls);
+        let op = state.operations.start(
+            id.clone(),
+            OperationKind::Put,
+            state.settings.lro_polls,
+            req.outcome.clone(),
+        );
+        if let Some(name) = superseding {
+            state.operations.supersede_puts(id, &op, |canceled, by| {
+                ArmError::canceled_and_superseded(name, canceled, by).error_object()
+            });
+        }
         reply = reply
             .header(
                 "azure-asyncoperation",
@@ -366,7 +382,7 @@ fn delete(
         .get(id)
         .map(|d| d.get("etag").and_then(Value::as_str));
     check_preconditions(req.header("if-match"), None, existing_etag)?;
-    state.settle(id);
+    state.settle(id, false);
     if state.store.get(id).is_none() {
         return Ok(Reply::empty(204));
     }
@@ -382,9 +398,12 @@ fn delete(
     {
         props.insert("provisioningState".into(), json!("Deleting"));
     }
-    let op = state
-        .operations
-        .start(id.clone(), OperationKind::Delete, state.settings.lro_polls);
+    let op = state.operations.start(
+        id.clone(),
+        OperationKind::Delete,
+        state.settings.lro_polls,
+        req.outcome.clone(),
+    );
     Ok(Reply::empty(202)
         .changed()
         .header("location", operation_url(state, id, &op, true, api_version))
@@ -415,19 +434,25 @@ fn poll(state: &mut EmulatorState, op: &str, results: bool, req: &ArmRequest<'_>
                 .header("location", url)
                 .header("retry-after", state.settings.retry_after_secs.to_string())
         }
-        (finished, results) => {
-            if finished == PollState::JustFinished {
-                state.complete(&poll.resource, poll.kind);
+        (ended, results) => {
+            if ended == PollState::JustEnded {
+                state.complete(&poll.resource, poll.kind, &poll.outcome);
             }
-            let mut reply = match (results, poll.kind) {
-                (false, _) => Reply::json(200, json!({ "status": "Succeeded" })),
-                (true, OperationKind::Delete) => Reply::empty(204),
-                (true, OperationKind::Put) => match state.view(&poll.resource) {
-                    Some(doc) => Reply::json(200, doc),
-                    None => Reply::empty(204),
-                },
+            let mut reply = match (results, poll.kind, &poll.outcome) {
+                (false, _, outcome) => Reply::json(200, outcome.status_body()),
+                (true, OperationKind::Delete, Outcome::Succeeded) => Reply::empty(204),
+                (true, OperationKind::Put, Outcome::Succeeded) => {
+                    match state.view(&poll.resource) {
+                        Some(doc) => Reply::json(200, doc),
+                        None => Reply::empty(204),
+                    }
+                }
+                // The result URL of an operation that did not succeed answers with its error.
+                (true, _, Outcome::Failed(error) | Outcome::Canceled(error)) => {
+                    Reply::json(400, json!({ "error": error }))
+                }
             };
-            reply.changed = finished == PollState::JustFinished;
+            reply.changed = ended == PollState::JustEnded;
             reply
         }
     };

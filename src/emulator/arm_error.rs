@@ -23,7 +23,18 @@ impl ArmError {
         }
     }
 
+    fn with_detail(mut self, code: &'static str, message: impl Into<String>) -> ArmError {
+        self.details.push((code, message.into()));
+        self
+    }
+
+    /// The response body: `{"error": ...}`.
     pub fn body(&self) -> Value {
+        json!({ "error": self.error_object() })
+    }
+
+    /// The `error` object alone, as operation status bodies carry it.
+    pub fn error_object(&self) -> Value {
         let mut error = json!({ "code": self.code, "message": self.message });
         if !self.details.is_empty() {
             error["details"] = self
@@ -32,7 +43,7 @@ impl ArmError {
                 .map(|(code, message)| json!({ "code": code, "message": message }))
                 .collect();
         }
-        json!({ "error": error })
+        error
     }
 
     pub fn missing_api_version() -> ArmError {
@@ -121,8 +132,119 @@ impl ArmError {
         )
     }
 
+    /// A reference between the children of one resource (an application gateway's listener to
+    /// its frontend port, say) names a child that is not there.
+    pub fn invalid_resource_reference(referenced: &str, by: &str) -> ArmError {
+        ArmError::new(
+            400,
+            "InvalidResourceReference",
+            format!(
+                "Resource {referenced} referenced by resource {by} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
+            ),
+        )
+    }
+
+    /// An application gateway certificate whose `keyVaultSecretId` is not a Key Vault secret
+    /// URI. The message is the one ARM gives; the code is the emulator's choice.
+    pub fn invalid_key_vault_secret_id(secret_id: &str, certificate: &str) -> ArmError {
+        ArmError::new(
+            400,
+            "ApplicationGatewaySslCertificateInvalidKeyVaultSecretId",
+            format!(
+                "SecretId '{secret_id}' specified in '{certificate}' is invalid. Reason: The specified Key Vault URI doesn't properly reference a secret. A valid Key Vault URI should be in the following format: https://{{keyvaultname}}.{{keyvaultdomain}}/secrets/{{secretname}}. A secret version may optionally be appended as well."
+            ),
+        )
+    }
+
+    /// A user-assigned identity named in `identity.userAssignedIdentities` does not exist.
+    pub fn identity_not_found(identity: &str, resource: &ArmId) -> ArmError {
+        ArmError::new(
+            400,
+            "FailedIdentityOperation",
+            format!(
+                "Identity operation for resource '{resource}' failed with error 'Failed to perform resource identity operation. Status: 'NotFound'. Response: '{{\"error\":{{\"code\":\"NotFound\",\"message\":\"Resource '{identity}' was not found.\"}}}}'.'."
+            ),
+        )
+    }
+
+    /// The error of a running PUT that a newer PUT on the same resource canceled.
+    pub fn canceled_and_superseded(operation: &str, canceled: &str, by: &str) -> ArmError {
+        ArmError::new(200, "Canceled", "Operation was canceled.").with_detail(
+            "CanceledAndSupersededDueToAnotherOperation",
+            format!(
+                "Operation {operation} ({canceled}) was canceled and superseded by operation {operation} ({by})."
+            ),
+        )
+    }
+
+    /// ARM's subscription throttling: a token bucket of the request's kind is empty.
+    pub fn subscription_throttled(kind: &str, subscription: &str, retry_after: u64) -> ArmError {
+        ArmError::new(
+            429,
+            "SubscriptionRequestsThrottled",
+            format!(
+                "Number of '{kind}' requests for subscription '{subscription}' actor 'azrecon-emulator' exceeded. Please try again after '{retry_after}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling"
+            ),
+        )
+    }
+
+    pub fn internal_server_error() -> ArmError {
+        ArmError::new(
+            500,
+            "InternalServerError",
+            "Encountered internal server error. Diagnostic information: timestamp '', subscription id '', tracking id '', request correlation id ''.",
+        )
+    }
+
+    pub fn service_unavailable() -> ArmError {
+        ArmError::new(
+            503,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please try again later.",
+        )
+    }
+
+    /// Network's 409 for a write while another operation on the resource is running.
+    pub fn another_operation_in_progress(resource: &str, operation_url: &str) -> ArmError {
+        ArmError::new(
+            409,
+            "AnotherOperationInProgress",
+            format!(
+                "Another operation on this or dependent resource is in progress. To retrieve status of the operation use uri: {operation_url}"
+            ),
+        )
+        .with_detail(
+            "AnotherOperationInProgress",
+            format!("Resource {resource} is being updated by another operation."),
+        )
+    }
+
+    /// Network's 429 for a write that collides with an operation on a dependent resource: the
+    /// code is `RetryableError`, the reason is in the detail.
+    pub fn retryable_due_to_another_operation(resource: &str, retry_after: u64) -> ArmError {
+        ArmError::new(429, "RetryableError", "A retryable error occurred.").with_detail(
+            "RetryableErrorDueToAnotherOperation",
+            format!(
+                "Operation PutResourceOperation ({}) is updating resource {resource}. The call can be retried in {retry_after} seconds.",
+                uuid::Uuid::new_v4()
+            ),
+        )
+    }
+
+    /// Microsoft.Authorization's answer to a role assignment for a principal Entra ID does not
+    /// know (yet): a new managed identity takes a while to replicate.
+    pub fn principal_not_found(principal: &str) -> ArmError {
+        ArmError::new(
+            400,
+            "PrincipalNotFound",
+            format!(
+                "Principal {principal} does not exist in the directory 00000000-0000-0000-0000-000000000000. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype"
+            ),
+        )
+    }
+
     /// A referenced resource exists but an operation on it is still running.
-    pub fn referenced_not_provisioned(referenced: &str, by: &ArmId, state: &str) -> ArmError {
+    pub fn referenced_not_provisioned(referenced: &str, by: &str, state: &str) -> ArmError {
         ArmError::new(
             400,
             "ReferencedResourceNotProvisioned",

@@ -33,6 +33,7 @@ pub struct LoggedRequest {
     pub path: String,
     /// The raw query string, without `?`.
     pub query: String,
+    /// The response status; 0 when the connection was dropped without a response.
     pub status: u16,
     /// Lower-cased names; credential values replaced by `<redacted>`.
     pub request_headers: Vec<(String, String)>,
@@ -138,12 +139,15 @@ pub(crate) fn loggable_body(bytes: &[u8]) -> Option<Value> {
     )
 }
 
-/// Writes one traffic file per ARM exchange (polls, admin and token calls left out) into `dir`;
-/// returns how many it wrote.
+/// Writes one traffic file per ARM exchange (polls, admin and token calls and dropped
+/// connections left out) into `dir`; returns how many it wrote.
 pub(crate) fn write_traffic(log: &[LoggedRequest], dir: &Path) -> io::Result<usize> {
     std::fs::create_dir_all(dir)?;
     let mut written = 0;
-    for entry in log.iter().filter(|e| e.kind == RequestKind::Arm) {
+    for entry in log
+        .iter()
+        .filter(|e| e.kind == RequestKind::Arm && e.status != 0)
+    {
         written += 1;
         let last = entry
             .path

@@ -1,7 +1,10 @@
 //! Long-running operations: each one answers `InProgress` a configured number of polls, then
-//! finishes once; the caller applies the finished operation's effect to the store.
+//! ends once with its planned outcome (usually success; a fault can plan `Failed` or `Canceled`,
+//! and a superseding write cancels it); the caller applies the ended operation's effect.
 
 use std::collections::HashMap;
+
+use serde_json::{Value, json};
 
 use super::arm_id::ArmId;
 
@@ -11,30 +14,51 @@ pub(crate) enum OperationKind {
     Delete,
 }
 
+/// How an operation ends; the error is the status body's `error` object.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    Succeeded,
+    Failed(Value),
+    Canceled(Value),
+}
+
+impl Outcome {
+    /// The operation status body (`Azure-AsyncOperation` URL) of an ended operation.
+    pub fn status_body(&self) -> Value {
+        match self {
+            Outcome::Succeeded => json!({ "status": "Succeeded" }),
+            Outcome::Failed(error) => json!({ "status": "Failed", "error": error }),
+            Outcome::Canceled(error) => json!({ "status": "Canceled", "error": error }),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Operation {
     resource: ArmId,
     kind: OperationKind,
     polls_left: u32,
-    finished: bool,
+    outcome: Outcome,
+    ended: bool,
 }
 
 /// Where an operation stands after a poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PollState {
     InProgress,
-    /// This poll finished the operation: its effect is now due.
-    JustFinished,
-    /// Finished by an earlier poll or write.
-    Finished,
+    /// This poll ended the operation: its effect is now due.
+    JustEnded,
+    /// Ended by an earlier poll or write.
+    Ended,
 }
 
 /// What one poll of an operation found, and which resource and write it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Poll {
     pub state: PollState,
     pub resource: ArmId,
     pub kind: OperationKind,
+    pub outcome: Outcome,
 }
 
 #[derive(Debug, Default)]
@@ -43,8 +67,15 @@ pub(crate) struct Operations {
 }
 
 impl Operations {
-    /// Starts an operation that reports `InProgress` for `polls` polls; returns its id.
-    pub fn start(&mut self, resource: ArmId, kind: OperationKind, polls: u32) -> String {
+    /// Starts an operation that reports `InProgress` for `polls` polls and then ends with
+    /// `outcome`; returns its id.
+    pub fn start(
+        &mut self,
+        resource: ArmId,
+        kind: OperationKind,
+        polls: u32,
+        outcome: Outcome,
+    ) -> String {
         let id = uuid::Uuid::new_v4().to_string();
         self.operations.insert(
             id.clone(),
@@ -52,7 +83,8 @@ impl Operations {
                 resource,
                 kind,
                 polls_left: polls,
-                finished: false,
+                outcome,
+                ended: false,
             },
         );
         id
@@ -61,34 +93,59 @@ impl Operations {
     /// One poll; `None` for an unknown operation id.
     pub fn poll(&mut self, id: &str) -> Option<Poll> {
         let op = self.operations.get_mut(id)?;
-        let state = if op.finished {
-            PollState::Finished
+        let state = if op.ended {
+            PollState::Ended
         } else if op.polls_left > 0 {
             op.polls_left -= 1;
             PollState::InProgress
         } else {
-            op.finished = true;
-            PollState::JustFinished
+            op.ended = true;
+            PollState::JustEnded
         };
         Some(Poll {
             state,
             resource: op.resource.clone(),
             kind: op.kind,
+            outcome: op.outcome.clone(),
         })
     }
 
-    /// Finishes the unfinished operations on `resource` at once (a new write on a resource
-    /// means the earlier operation has run its course) and returns them for their effects.
-    pub fn finish_pending(&mut self, resource: &ArmId) -> Vec<OperationKind> {
+    /// Ends the running operations on `resource` at once with their planned outcomes (a new
+    /// write on a resource means the earlier operation has run its course), running PUTs only
+    /// when `puts` is set, and returns them for their effects.
+    pub fn finish_pending(
+        &mut self,
+        resource: &ArmId,
+        puts: bool,
+    ) -> Vec<(OperationKind, Outcome)> {
         let key = resource.key();
         self.operations
             .values_mut()
-            .filter(|op| !op.finished && op.resource.key() == key)
+            .filter(|op| !op.ended && op.resource.key() == key)
+            .filter(|op| puts || op.kind != OperationKind::Put)
             .map(|op| {
-                op.finished = true;
-                op.kind
+                op.ended = true;
+                (op.kind, op.outcome.clone())
             })
             .collect()
+    }
+
+    /// Cancels the running PUTs on `resource` other than the operation `by` that supersedes
+    /// them; they end `Canceled` with `error(canceled, by)` and no effect of their own (the
+    /// superseding write's state stands).
+    pub fn supersede_puts(
+        &mut self,
+        resource: &ArmId,
+        by: &str,
+        error: impl Fn(&str, &str) -> Value,
+    ) {
+        let key = resource.key();
+        for (id, op) in &mut self.operations {
+            if id != by && !op.ended && op.kind == OperationKind::Put && op.resource.key() == key {
+                op.ended = true;
+                op.outcome = Outcome::Canceled(error(id, by));
+            }
+        }
     }
 }
 
@@ -96,17 +153,37 @@ impl Operations {
 mod tests {
     use super::*;
 
+    fn resource() -> ArmId {
+        ArmId::parse("/subscriptions/s/resourceGroups/r/providers/N/t/x").unwrap()
+    }
+
     #[test]
-    fn reports_in_progress_then_finishes_once() {
-        let id = ArmId::parse("/subscriptions/s/resourceGroups/r/providers/N/t/x").unwrap();
+    fn reports_in_progress_then_ends_once() {
+        let id = resource();
         let mut ops = Operations::default();
-        let op = ops.start(id.clone(), OperationKind::Put, 2);
+        let op = ops.start(id.clone(), OperationKind::Put, 2, Outcome::Succeeded);
         let state = |ops: &mut Operations| ops.poll(&op).map(|p| p.state);
         assert_eq!(state(&mut ops), Some(PollState::InProgress));
         assert_eq!(state(&mut ops), Some(PollState::InProgress));
-        assert_eq!(state(&mut ops), Some(PollState::JustFinished));
-        assert_eq!(state(&mut ops), Some(PollState::Finished));
+        assert_eq!(state(&mut ops), Some(PollState::JustEnded));
+        assert_eq!(state(&mut ops), Some(PollState::Ended));
         assert_eq!(ops.poll("nope"), None);
-        assert!(ops.finish_pending(&id).is_empty());
+        assert!(ops.finish_pending(&id, true).is_empty());
+    }
+
+    #[test]
+    fn a_superseded_put_ends_canceled_without_effect() {
+        let id = resource();
+        let mut ops = Operations::default();
+        let first = ops.start(id.clone(), OperationKind::Put, 2, Outcome::Succeeded);
+        let second = ops.start(id.clone(), OperationKind::Put, 2, Outcome::Succeeded);
+        ops.supersede_puts(&id, &second, |op, by| json!({ "canceled": op, "by": by }));
+        let poll = ops.poll(&first).unwrap();
+        assert_eq!(poll.state, PollState::Ended);
+        assert_eq!(
+            poll.outcome,
+            Outcome::Canceled(json!({ "canceled": first, "by": second }))
+        );
+        assert_eq!(ops.poll(&second).unwrap().state, PollState::InProgress);
     }
 }

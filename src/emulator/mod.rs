@@ -4,13 +4,17 @@
 //! endpoint over plain loopback HTTP on the same port, keeps resources in a case-insensitive
 //! store, fills server-side fields per resource type as the Azure REST API specs and their
 //! examples show, runs long-running writes through `Azure-AsyncOperation` polls, and logs every
-//! request for tests. [`start`] runs it in process; [`run_cli`] is `azrecon emulator`.
+//! request for tests. Faults (throttling, server errors, dropped connections, slow answers,
+//! failed operations, ARM's conflict codes) are injected per method and path, and ARM's
+//! per-subscription token buckets can be enforced. [`start`] runs it in process; [`run_cli`] is
+//! `azrecon emulator`.
 
 mod admin;
 mod arm;
 mod arm_error;
 mod arm_id;
 mod cli;
+mod faults;
 mod identity;
 mod log;
 mod lro;
@@ -32,6 +36,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 pub use cli::{EmulatorArgs, run_cli};
+pub use faults::{BucketLimit, Fault, FaultError, FaultMatch, FaultRule, PathMatch, RateLimits};
 pub use log::{LoggedRequest, RequestKind};
 
 use arm_id::ArmId;
@@ -253,6 +258,26 @@ impl Emulator {
     /// into `dir`; returns how many.
     pub fn write_traffic(&self, dir: &Path) -> io::Result<usize> {
         log::write_traffic(&self.requests(), dir)
+    }
+
+    /// Adds a rule at the end of the fault table (the first matching rule wins).
+    pub fn add_fault(&self, rule: FaultRule) -> Result<(), FaultError> {
+        server::lock(&self.shared.faults).add(rule)
+    }
+
+    /// Replaces the whole fault table.
+    pub fn set_faults(&self, rules: Vec<FaultRule>) -> Result<(), FaultError> {
+        server::lock(&self.shared.faults).set(rules)
+    }
+
+    pub fn faults(&self) -> Vec<FaultRule> {
+        server::lock(&self.shared.faults).rules()
+    }
+
+    /// Enforces ARM's per-subscription token buckets with these limits (`None`: off, the
+    /// default; the remaining-quota headers are sent either way).
+    pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
+        server::lock(&self.shared.throttle).set_limits(limits);
     }
 
     /// Stops accepting connections, closes the open ones and waits for the server task.

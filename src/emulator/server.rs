@@ -2,7 +2,6 @@
 //! TLS handshake), routing each request to the admin endpoints, the token endpoint or ARM, and
 //! recording it in the request log. State changes are saved to the state file when there is one.
 
-use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -16,10 +15,12 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use super::arm::{self, ArmRequest, Reply};
-use super::log::{LoggedRequest, loggable_body, loggable_headers};
+use super::faults::{Admission, FaultTable, Plan, RequestClass, Throttle, subscription_of};
+use super::log::{LoggedRequest, RequestKind, loggable_body, loggable_headers};
 use super::state::EmulatorState;
 use super::store::save_state;
 use super::{admin, identity};
@@ -28,12 +29,14 @@ use super::{admin, identity};
 pub(crate) struct Shared {
     state: Mutex<EmulatorState>,
     log: Mutex<Vec<LoggedRequest>>,
+    pub faults: Mutex<FaultTable>,
+    pub throttle: Mutex<Throttle>,
     state_file: Option<PathBuf>,
     pub identity_secret: String,
 }
 
 /// A poisoned lock only means a handler panicked mid-request; the data is still usable.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -48,6 +51,8 @@ impl Shared {
         Shared {
             state: Mutex::new(state),
             log: Mutex::new(Vec::new()),
+            faults: Mutex::new(FaultTable::default()),
+            throttle: Mutex::new(Throttle::default()),
             state_file,
             identity_secret,
         }
@@ -109,7 +114,7 @@ async fn connection(stream: TcpStream, tls: Option<TlsAcceptor>, shared: Arc<Sha
     let is_tls = matches!(stream.peek(&mut first).await, Ok(1) if first[0] == 0x16);
     let service = service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(respond(&shared, req).await) }
+        async move { respond(&shared, req).await }
     });
     let served = match (is_tls, tls) {
         (true, Some(acceptor)) => match acceptor.accept(stream).await {
@@ -134,7 +139,15 @@ async fn connection(stream: TcpStream, tls: Option<TlsAcceptor>, shared: Arc<Sha
     }
 }
 
-async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// A request answered by closing the connection (an injected connection reset).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by an injected fault")]
+struct Dropped;
+
+async fn respond(
+    shared: &Shared,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -149,37 +162,90 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes
     let method = parts.method.as_str().to_owned();
 
     let reply = if path.starts_with(admin::PREFIX) {
-        admin::handle(shared, &method, &path, &body)
+        Some(admin::handle(shared, &method, &path, &body))
     } else if path.eq_ignore_ascii_case(identity::TOKEN_PATH) {
-        identity::token(&query, &parts.headers, &shared.identity_secret)
+        Some(identity::token(
+            &query,
+            &parts.headers,
+            &shared.identity_secret,
+        ))
     } else {
-        let request = ArmRequest {
-            method: &method,
-            path: &path,
-            query: &query,
-            headers: &parts.headers,
-            body: &body,
-        };
-        let mut state = lock(&shared.state);
-        let reply = arm::handle(&mut state, &request);
-        if reply.changed {
-            shared.save(&state);
-        }
-        reply
+        arm_reply(shared, &method, &path, &query, &parts.headers, &body).await
     };
 
     lock(&shared.log).push(LoggedRequest {
-        kind: reply.kind,
+        kind: reply.as_ref().map_or(RequestKind::Arm, |r| r.kind),
         method,
         path,
         query: raw_query,
-        status: reply.status,
+        status: reply.as_ref().map_or(0, |r| r.status),
         request_headers: loggable_headers(&parts.headers),
         request_body: loggable_body(&body),
-        response_headers: reply.headers.clone(),
-        response_body: reply.body.clone(),
+        response_headers: reply
+            .as_ref()
+            .map(|r| r.headers.clone())
+            .unwrap_or_default(),
+        response_body: reply.as_ref().and_then(|r| r.body.clone()),
     });
-    into_response(reply)
+    reply.map(into_response).ok_or(Dropped)
+}
+
+/// An ARM request through throttling and the fault table, then the handlers; `None` when the
+/// connection is to be dropped.
+async fn arm_reply(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+    headers: &hyper::HeaderMap,
+    body: &[u8],
+) -> Option<Reply> {
+    let class = RequestClass::of(method);
+    let subscription = subscription_of(path);
+    let admission = subscription.map(|subscription| {
+        let admission = lock(&shared.throttle).admit(subscription, class, Instant::now());
+        (admission, class, subscription)
+    });
+    let fault = match admission {
+        Some((Admission::Throttled { .. }, ..)) => None,
+        _ => lock(&shared.faults).take(method, path),
+    };
+    let operations_url = shared.with_state(|s| {
+        format!(
+            "{}/subscriptions/{}/providers/Microsoft.Network/locations/global/operations",
+            s.settings.base_url,
+            subscription.unwrap_or_default()
+        )
+    });
+    let mut reply = match Plan::decide(admission, fault, path, &operations_url) {
+        Plan::Drop => return None,
+        Plan::Answer(reply) => arm::with_common_headers(reply),
+        Plan::Serve { delay, outcome } => {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let request = ArmRequest {
+                method,
+                path,
+                query,
+                headers,
+                body,
+                outcome,
+            };
+            let mut state = lock(&shared.state);
+            let reply = arm::handle(&mut state, &request);
+            if reply.changed {
+                shared.save(&state);
+            }
+            reply
+        }
+    };
+    if let Some((Admission::Admitted { remaining }, class, _)) = admission
+        && reply.headers.iter().all(|(name, _)| name != class.header())
+    {
+        reply = reply.header(class.header(), remaining.to_string());
+    }
+    Some(reply)
 }
 
 fn into_response(reply: Reply) -> Response<Full<Bytes>> {

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::arm_id::ArmId;
-use super::lro::{OperationKind, Operations};
+use super::lro::{OperationKind, Operations, Outcome};
 use super::store::{Store, doc_id};
 use super::types::{kind_for, update_stored};
 
@@ -52,16 +52,20 @@ impl EmulatorState {
         self.store.remove(id);
     }
 
-    /// Applies the effect of a finished long-running write.
-    pub fn complete(&mut self, id: &ArmId, kind: OperationKind) {
-        match kind {
-            OperationKind::Put => update_stored(&mut self.store, id, |doc| {
-                if let Some(props) = doc.get_mut("properties").and_then(Value::as_object_mut) {
-                    props.insert("provisioningState".into(), json!("Succeeded"));
-                }
-            }),
-            OperationKind::Delete => self.delete_now(id),
-        }
+    /// Applies the effect of an ended long-running write. A write that failed or was canceled
+    /// leaves the resource `Failed` (Microsoft.Network's provisioning states have no
+    /// `Canceled`); a failed delete keeps the resource.
+    pub fn complete(&mut self, id: &ArmId, kind: OperationKind, outcome: &Outcome) {
+        let state = match (kind, outcome) {
+            (OperationKind::Delete, Outcome::Succeeded) => return self.delete_now(id),
+            (OperationKind::Put, Outcome::Succeeded) => "Succeeded",
+            (_, Outcome::Failed(_) | Outcome::Canceled(_)) => "Failed",
+        };
+        update_stored(&mut self.store, id, |doc| {
+            if let Some(props) = doc.get_mut("properties").and_then(Value::as_object_mut) {
+                props.insert("provisioningState".into(), json!(state));
+            }
+        });
     }
 
     /// Deletes a resource and its children, each with its kind's effects on other resources.
@@ -73,10 +77,11 @@ impl EmulatorState {
         }
     }
 
-    /// Finishes the running operations on a resource before a new write on it.
-    pub fn settle(&mut self, id: &ArmId) {
-        for kind in self.operations.finish_pending(id) {
-            self.complete(id, kind);
+    /// Ends the running operations on a resource before a new write on it; running PUTs are
+    /// left alone when `keep_puts` is set (the new write cancels them instead).
+    pub fn settle(&mut self, id: &ArmId, keep_puts: bool) {
+        for (kind, outcome) in self.operations.finish_pending(id, !keep_puts) {
+            self.complete(id, kind, &outcome);
         }
     }
 
@@ -97,7 +102,7 @@ impl EmulatorState {
             })
             .collect();
         for (id, kind) in unsettled {
-            self.complete(&id, kind);
+            self.complete(&id, kind, &Outcome::Succeeded);
         }
     }
 }

@@ -78,14 +78,6 @@ static TABLE: &[(&str, Generic)] = &[
             resource_guid: false,
         },
     ),
-    (
-        "microsoft.managedidentity/userassignedidentities",
-        Generic {
-            type_name: Some("Microsoft.ManagedIdentity/userAssignedIdentities"),
-            long_running: SYNC,
-            resource_guid: false,
-        },
-    ),
 ];
 
 static FALLBACK: Generic = Generic {

@@ -4,6 +4,7 @@
 
 mod application_gateway;
 mod generic;
+mod managed_identity;
 mod peering;
 mod virtual_network;
 mod waf_policy;
@@ -48,6 +49,13 @@ pub(crate) trait ResourceKind: Sync {
 
     fn long_running(&self) -> LongRunning;
 
+    /// For types where a PUT cancels the PUT still running on the same resource (application
+    /// gateways): the name ARM gives such operations in the cancellation message, for example
+    /// `PutApplicationGatewayOperation`. `None`: a new write lets the running one finish first.
+    fn superseding_put_operation(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether the spec gives the type a read-only `properties.resourceGuid`.
     fn has_resource_guid(&self) -> bool {
         false
@@ -79,6 +87,8 @@ static PEERING: peering::VirtualNetworkPeering = peering::VirtualNetworkPeering;
 static WAF_POLICY: waf_policy::WafPolicy = waf_policy::WafPolicy;
 static APPLICATION_GATEWAY: application_gateway::ApplicationGateway =
     application_gateway::ApplicationGateway;
+static MANAGED_IDENTITY: managed_identity::UserAssignedIdentity =
+    managed_identity::UserAssignedIdentity;
 
 /// The kind for a resource ID: a dedicated module, an entry of the generic table, or the plain
 /// synchronous fallback.
@@ -89,6 +99,7 @@ pub(crate) fn kind_for(id: &ArmId) -> &'static dyn ResourceKind {
         "microsoft.network/virtualnetworks/virtualnetworkpeerings" => &PEERING,
         "microsoft.network/applicationgatewaywebapplicationfirewallpolicies" => &WAF_POLICY,
         "microsoft.network/applicationgateways" => &APPLICATION_GATEWAY,
+        "microsoft.managedidentity/userassignedidentities" => &MANAGED_IDENTITY,
         other => generic::lookup(other),
     }
 }
@@ -129,6 +140,16 @@ pub(crate) fn objects_mut<'a>(
 /// `properties.<key>.id` of a document, for references such as `remoteVirtualNetwork`.
 pub(crate) fn reference_id<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
     doc.get("properties")?.get(key)?.get("id")?.as_str()
+}
+
+/// A UUID that is always the same for `seed` (case-insensitive), for server-assigned IDs that
+/// must not change between reads.
+pub(crate) fn stable_uuid(seed: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        seed.to_ascii_lowercase().as_bytes(),
+    )
+    .to_string()
 }
 
 /// A fresh weak etag, as ARM writes them.

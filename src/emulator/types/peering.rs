@@ -61,7 +61,9 @@ impl ResourceKind for VirtualNetworkPeering {
             .filter(|s| *s == "Updating" || *s == "Deleting")
         {
             return Err(ArmError::referenced_not_provisioned(
-                &remote_id, ctx.id, state,
+                &remote_id,
+                &ctx.id.to_string(),
+                state,
             ));
         }
         let remote_space = remote_props.and_then(|p| p.get("addressSpace")).cloned();
