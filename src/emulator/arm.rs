@@ -12,7 +12,7 @@ use super::log::RequestKind;
 use super::lro::{OperationKind, PollState};
 use super::state::EmulatorState;
 use super::store::doc_id;
-use super::types::{PutContext, kind_for, new_etag};
+use super::types::{PutContext, kind_for};
 
 /// A request as the handlers see it.
 pub(crate) struct ArmRequest<'a> {
@@ -283,7 +283,7 @@ fn put(
 
     state.settle(id);
     let existing = state.store.get(id).cloned();
-    let etag = new_etag();
+    let etag = kind.fresh_etag();
     let ctx = PutContext {
         store: &state.store,
         id,

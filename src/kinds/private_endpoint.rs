@@ -371,10 +371,7 @@ fn account_id(cx: &mut Expander<'_>, file: usize, account: &At<String>) -> Optio
         cx.error(
             file,
             account.pos,
-            format!(
-                "`{}` is not a Cognitive Services account ID",
-                account.value
-            ),
+            format!("`{}` is not a Cognitive Services account ID", account.value),
             Some(
                 "write /subscriptions/<guid>/resourceGroups/<group>/providers/\
                  Microsoft.CognitiveServices/accounts/<name>, or name a CognitiveServicesAccount \
@@ -393,9 +390,7 @@ fn check_request(cx: &mut Expander<'_>, file: usize, spec: &PrivateEndpointSpec)
             file,
             spec.approval.pos,
             "manual approval needs a request message",
-            Some(
-                "set `requestMessage:` to tell the account's owner who asks and why".into(),
-            ),
+            Some("set `requestMessage:` to tell the account's owner who asks and why".into()),
         );
     }
     if let Some(message) = spec

@@ -5,7 +5,9 @@
 //! A link is a child of its zone, in the zone's subscription, while its VNet may sit in any
 //! subscription.
 
-use super::{ArmKind, Expander, Kind, private_dns_zone::PrivateDnsZone, virtual_network::VirtualNetwork};
+use super::{
+    ArmKind, Expander, Kind, private_dns_zone::PrivateDnsZone, virtual_network::VirtualNetwork,
+};
 use crate::diff::{FieldChange, Rules};
 use crate::manifest::{At, Entry};
 use schemars::JsonSchema;
