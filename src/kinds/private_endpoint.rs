@@ -331,12 +331,14 @@ impl Kind for PrivateEndpoint {
             body["properties"]["customNetworkInterfaceName"] = json!(nic);
         }
         let id = placement.resource_id(self.arm_type(), &entry.name);
-        let mut depends_on = vec![vnet_id];
+        let mut depends_on = vec![vnet_id.clone()];
         depends_on.extend(account_entry.then(|| account_id.clone()));
-        // Zones, then their links, then the endpoint: its records resolve as soon as it exists.
+        // Zones, then their links to the endpoint's VNet, then the endpoint: its name resolves
+        // privately in its own VNet as soon as it exists. Links to other VNets do not hold it up
+        // (a missing spoke must not block every endpoint).
         for (zone_id, _) in &zones {
             depends_on.push(zone_id.clone());
-            depends_on.extend(links_of(cx.expanded(), zone_id));
+            depends_on.extend(links_of(cx.expanded(), zone_id, &vnet_id));
         }
         let mut endpoint = cx.resource(self, entry, id.clone(), body);
         endpoint.depends_on = depends_on;
@@ -431,12 +433,17 @@ fn static_ip(cx: &mut Expander<'_>, file: usize, ip: &StaticIpConfiguration) -> 
     }))
 }
 
-/// IDs of the VNet links of a zone among the resources expanded so far.
-fn links_of(expanded: &[Desired], zone_id: &str) -> Vec<String> {
+/// IDs of the links from a zone to a VNet among the resources expanded so far.
+fn links_of(expanded: &[Desired], zone_id: &str, vnet_id: &str) -> Vec<String> {
     let prefix = format!("{zone_id}/virtualNetworkLinks/").to_ascii_lowercase();
     expanded
         .iter()
         .filter(|d| d.id.to_ascii_lowercase().starts_with(&prefix))
+        .filter(|d| {
+            d.body["properties"]["virtualNetwork"]["id"]
+                .as_str()
+                .is_some_and(|v| v.eq_ignore_ascii_case(vnet_id))
+        })
         .map(|d| d.id.clone())
         .collect()
 }
