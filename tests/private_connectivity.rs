@@ -795,8 +795,16 @@ async fn recorded_traffic_passes_oav() {
         let url = exchange["liveRequest"]["url"].as_str().unwrap();
         // virtualNetworkLinks exchanges are a known gap of oav: their paths match several
         // operations of the Private DNS spec and count as unmatched. Cognitive Services accounts
-        // are read only to prove they exist, and their spec is not among the ones checked.
-        if url.contains("/virtualNetworkLinks/") || url.contains("/Microsoft.CognitiveServices/") {
+        // are read only to prove they exist, and their spec is not among the ones checked. The
+        // privateEndpoints spec declares a flat `Error` as its default response, while a missing
+        // resource is answered by ARM itself with `{"error": {...}}`: those 404s are left out.
+        let missing_endpoint = url.contains("/privateEndpoints/")
+            && !url.contains("/privateDnsZoneGroups/")
+            && exchange["liveResponse"]["statusCode"] == "404";
+        if url.contains("/virtualNetworkLinks/")
+            || url.contains("/Microsoft.CognitiveServices/")
+            || missing_endpoint
+        {
             std::fs::remove_file(&path).unwrap();
         } else {
             kept += 1;

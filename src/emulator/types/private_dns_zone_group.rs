@@ -2,7 +2,7 @@
 //! server lists, in `recordSets`, an A record for every FQDN of its endpoint that the zone covers
 //! (`x.openai.azure.com` in `privatelink.openai.azure.com`), and keeps those records in the zone
 //! as `privateDnsZones/{zone}/A/{name}`; records the group no longer maps go, and deleting the
-//! group removes its records.
+//! group removes its records. As in the spec, a zone group has no `type`.
 
 use std::collections::HashSet;
 
@@ -80,6 +80,13 @@ impl ResourceKind for PrivateDnsZoneGroup {
             }
         }
         Ok(())
+    }
+
+    fn compose(&self, _store: &Store, _id: &ArmId, doc: &mut Value) {
+        // The spec's zone group (a sub-resource) has no `type`, and GET shows none.
+        if let Some(doc) = doc.as_object_mut() {
+            doc.remove("type");
+        }
     }
 
     fn after_put(&self, store: &mut Store, id: &ArmId) {
