@@ -7,7 +7,7 @@
 //! without `allow_destructive`.
 
 use crate::arm::{ArmClient, ArmError, PutOptions};
-use crate::kinds::Desired;
+use crate::kinds::{Desired, Repair};
 use crate::plan::{Action, Live, Plan, ResourcePlan, plan, plan_resource};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -246,15 +246,23 @@ async fn apply_one(
     }
 }
 
-/// The body ARM returned after the write, planned again: anything left is non-convergence.
+/// The body ARM returned after the write, planned again: anything left is non-convergence,
+/// except status that only people outside azrecon can change (a connection awaiting its
+/// approval), which no write could have fixed and the plan already reports.
 fn verify(desired: &Desired, body: serde_json::Value, writes: usize) -> Outcome {
     let after = plan_resource(desired, Some(&Live { body, etag: None }));
-    if !after.drifted() {
-        return Outcome::Converged { writes };
-    }
     let mut remaining: Vec<String> = after.changes.iter().map(|c| c.path.clone()).collect();
-    remaining.extend(after.status.iter().map(|s| s.message.clone()));
-    Outcome::NotConverged { writes, remaining }
+    remaining.extend(
+        after
+            .status
+            .iter()
+            .filter(|s| s.repair != Repair::Report)
+            .map(|s| s.message.clone()),
+    );
+    if !remaining.is_empty() {
+        return Outcome::NotConverged { writes, remaining };
+    }
+    Outcome::Converged { writes }
 }
 
 fn failed(e: ArmError) -> Outcome {

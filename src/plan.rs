@@ -79,9 +79,11 @@ impl ResourcePlan {
     pub fn drifted(&self) -> bool {
         !matches!(self.action, Action::NoOp)
     }
-    /// Whether azrecon is allowed to write it at all.
+    /// Whether azrecon is allowed to write it at all, and has something to write: drift that
+    /// only people can repair (a pending approval) has no PUT.
     pub fn writable(&self) -> bool {
         self.policy == Policy::Manage
+            && self.put.is_some()
             && matches!(
                 self.action,
                 Action::Create | Action::Update | Action::Replace

@@ -79,7 +79,7 @@ async fn a_bad_manifest_makes_no_arm_request_at_all() {
 async fn managed_identity_end_to_end_and_detailed_exit_codes() {
     let emu = emulator().await;
     let desired = example_manifest();
-    seed_vnets(&emu, &desired);
+    seed_existing(&emu, &desired);
     let t = target(&emu, "managed-identity");
     let env = [("IDENTITY_ENDPOINT", emu.identity_endpoint()), ("IDENTITY_HEADER", emu.identity_header())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();

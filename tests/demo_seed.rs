@@ -76,7 +76,7 @@ async fn the_demo_seed_shows_the_documented_drift() {
 
 async fn regenerate(desired: &[azrecon::kinds::Desired]) {
     let emu = emulator().await;
-    seed_vnets(&emu, desired);
+    seed_existing(&emu, desired);
     let arm = client(&emu);
     let plan = engine::plan_live(&arm, desired, 4).await.unwrap();
     engine::apply(&arm, desired, &plan, RunOptions { dry_run: false, ..RunOptions::default() }).await;

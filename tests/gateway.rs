@@ -38,7 +38,7 @@ fn shared_manifest() -> Vec<azrecon::kinds::Desired> {
 
 async fn converged(emu: &azrecon::emulator::Emulator, desired: &[azrecon::kinds::Desired]) {
     let arm = client(emu);
-    seed_vnets(emu, desired);
+    seed_existing(emu, desired);
     let plan = engine::plan_live(&arm, desired, 4).await.unwrap();
     for o in engine::apply(&arm, desired, &plan, opts(false)).await {
         assert!(

@@ -346,3 +346,86 @@ fn json_plan_is_versioned_and_stable() {
     assert_eq!(json["formatVersion"], "1");
     insta::assert_json_snapshot!(json);
 }
+
+const PRIVATE: &str = r#"
+version: 1
+subscriptions:
+  network: 6f1c2a3b-0000-4000-8000-00000000a001
+  prd: 6f1c2a3b-0000-4000-8000-00000000f001
+defaults: { subscription: network, resourceGroup: rg-hub, location: koreacentral }
+resources:
+  VirtualNetwork:
+    - name: vnet-hub
+  CognitiveServicesAccount:
+    - { name: aoai-partner, subscription: prd, resourceGroup: rg-openai }
+  PrivateDnsZone:
+    - name: privatelink.openai.azure.com
+  PrivateEndpoint:
+    - name: pe-aoai-partner
+      spec:
+        account: aoai-partner
+        subnet: { virtualNetwork: vnet-hub, subnet: snet-pe }
+        approval: manual
+        requestMessage: network team, for the edge gateway
+        privateDnsZoneGroup:
+          zones: [privatelink.openai.azure.com]
+          managedBy: policy
+"#;
+
+/// A manual private endpoint as ARM returns it, awaiting the account owner's approval.
+fn pending_endpoint() -> Value {
+    let account = "/subscriptions/6f1c2a3b-0000-4000-8000-00000000f001/resourceGroups/rg-openai/providers/Microsoft.CognitiveServices/accounts/aoai-partner";
+    let pe = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateEndpoints/pe-aoai-partner"
+    );
+    json!({
+        "id": pe, "name": "pe-aoai-partner", "type": "Microsoft.Network/privateEndpoints",
+        "location": "koreacentral", "etag": "W/\"1\"",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "privateLinkServiceConnections": [],
+            "manualPrivateLinkServiceConnections": [{
+                "name": "pe-aoai-partner", "id": format!("{pe}/manualPrivateLinkServiceConnections/pe-aoai-partner"),
+                "etag": "W/\"1\"", "type": "Microsoft.Network/privateEndpoints/privateLinkServiceConnections",
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "privateLinkServiceId": account.to_uppercase(),
+                    "groupIds": ["account"],
+                    "requestMessage": "network team, for the edge gateway",
+                    "privateLinkServiceConnectionState": {"status": "Pending", "description": "Awaiting approval", "actionsRequired": "None"}
+                }
+            }],
+            "subnet": {"id": format!("{}/subnets/snet-pe", vnet_id("vnet-hub"))},
+            "networkInterfaces": [{"id": format!("/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/networkInterfaces/pe-aoai-partner.nic.0a1b2c3d")}],
+            "customDnsConfigs": [{"fqdn": "aoai-partner.openai.azure.com", "ipAddresses": ["10.0.1.4"]}],
+            "applicationSecurityGroups": [],
+            "ipConfigurations": []
+        }
+    })
+}
+
+#[test]
+fn pending_approval_and_a_zone_group_policy_has_not_deployed_are_reported() {
+    let zone = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/privatelink.openai.azure.com"
+    );
+    let live = [
+        vnet("vnet-hub"),
+        json!({"id": "/subscriptions/6f1c2a3b-0000-4000-8000-00000000f001/resourceGroups/rg-openai/providers/Microsoft.CognitiveServices/accounts/aoai-partner",
+               "name": "aoai-partner", "type": "Microsoft.CognitiveServices/accounts", "kind": "OpenAI",
+               "properties": {"provisioningState": "Succeeded"}}),
+        json!({"id": zone, "name": "privatelink.openai.azure.com", "type": "Microsoft.Network/privateDnsZones",
+               "location": "global", "etag": "3b2f0c1e-0000-4000-8000-000000000001",
+               "properties": {"provisioningState": "Succeeded", "numberOfRecordSets": 1}}),
+        pending_endpoint(),
+    ];
+    let plan = plan_for(PRIVATE, &live);
+    assert!(plan.drifted());
+    assert!(
+        plan.resources
+            .iter()
+            .all(|r| r.put.is_none() || !r.writable()),
+        "nothing is written"
+    );
+    insta::assert_snapshot!(plan_text(&plan, HumanStyle::default()));
+}

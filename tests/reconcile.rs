@@ -40,7 +40,7 @@ async fn dry_run_writes_nothing() {
     let emu = emulator().await;
     let arm = client(&emu);
     let desired = example_manifest();
-    seed_vnets(&emu, &desired);
+    seed_existing(&emu, &desired);
     let plan = engine::plan_live(&arm, &desired, 4).await.unwrap();
     let outcomes = engine::apply(&arm, &desired, &plan, opts(true)).await;
     assert!(plan.drifted());
@@ -58,7 +58,7 @@ async fn empty_world_converges_then_costs_one_get_per_resource() {
     let emu = emulator().await;
     let arm = client(&emu);
     let desired = example_manifest();
-    seed_vnets(&emu, &desired);
+    seed_existing(&emu, &desired);
     let outcomes = converge(&arm, &desired).await;
     all_settled(&outcomes);
     let creates = desired.iter().filter(|d| !d.existing_only).count();
@@ -99,7 +99,7 @@ async fn allowlist_drift_is_reported_then_corrected() {
     let emu = emulator().await;
     let arm = client(&emu);
     let desired = example_manifest();
-    seed_vnets(&emu, &desired);
+    seed_existing(&emu, &desired);
     all_settled(&converge(&arm, &desired).await);
 
     let waf = find(&desired, "WafPolicy/waf-openai-edge");
@@ -135,7 +135,7 @@ async fn deleted_peering_side_is_recreated_and_reconnected() {
     let emu = emulator().await;
     let arm = client(&emu);
     let desired = example_manifest();
-    seed_vnets(&emu, &desired);
+    seed_existing(&emu, &desired);
     all_settled(&converge(&arm, &desired).await);
 
     // Someone deletes the spoke side in the portal: ARM marks the hub side Disconnected.
@@ -182,7 +182,7 @@ async fn peering_out_of_sync_is_resynced() {
     let emu = emulator().await;
     let arm = client(&emu);
     let desired = example_manifest();
-    seed_vnets(&emu, &desired);
+    seed_existing(&emu, &desired);
     all_settled(&converge(&arm, &desired).await);
 
     let hub = find(&desired, "VirtualNetworkPeering/hub-eus2:hub");
@@ -215,7 +215,7 @@ async fn a_missing_vnet_is_a_clear_error_and_blocks_only_its_dependents() {
     let emu = emulator().await;
     let arm = client(&emu);
     let desired = example_manifest();
-    seed_vnets(&emu, &desired);
+    seed_existing(&emu, &desired);
     let stg = find(&desired, "VirtualNetwork/vnet-stg-krc");
     emu.remove_raw(&stg.id);
     let plan = engine::plan_live(&arm, &desired, 4).await.unwrap();
@@ -229,7 +229,8 @@ async fn a_missing_vnet_is_a_clear_error_and_blocks_only_its_dependents() {
     let outcomes = engine::apply(&arm, &desired, &plan, opts(false)).await;
     for o in &outcomes {
         let blocked = o.address.starts_with("VirtualNetworkPeering/hub-stg")
-            || o.address == "VirtualNetwork/vnet-stg-krc";
+            || o.address == "VirtualNetwork/vnet-stg-krc"
+            || (o.address.starts_with("VirtualNetworkLink/") && o.address.ends_with("-stg-krc"));
         let not_applied = matches!(o.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. });
         assert_eq!(blocked, not_applied, "{}: {:?}", o.address, o.outcome);
     }
@@ -240,7 +241,7 @@ async fn a_concurrent_writer_is_not_clobbered() {
     let emu = emulator().await;
     let arm = client(&emu);
     let desired = example_manifest();
-    seed_vnets(&emu, &desired);
+    seed_existing(&emu, &desired);
     all_settled(&converge(&arm, &desired).await);
     let waf = find(&desired, "WafPolicy/waf-openai-edge");
     emu.update_raw(&waf.id, |doc| {

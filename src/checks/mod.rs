@@ -2,6 +2,8 @@
 //! resolve privately if its VNet is linked to a private DNS zone. Each check is a pure function
 //! of the desired resources and what ARM returned; `CHECKS` lists them all.
 
+mod private_dns_link;
+
 use crate::kinds::Desired;
 use crate::plan::{Finding, Live};
 use std::collections::HashMap;
@@ -12,7 +14,7 @@ pub type LiveMap = HashMap<String, Option<Live>>;
 type Check = fn(&[Desired], &LiveMap) -> Vec<Finding>;
 
 /// Every cross-resource check, in the order their findings are listed.
-static CHECKS: &[Check] = &[];
+static CHECKS: &[Check] = &[private_dns_link::unlinked_backend_zones];
 
 pub fn run(desired: &[Desired], live: &LiveMap) -> Vec<Finding> {
     CHECKS

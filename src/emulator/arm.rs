@@ -12,7 +12,7 @@ use super::log::RequestKind;
 use super::lro::{OperationKind, Outcome, PollState};
 use super::state::EmulatorState;
 use super::store::doc_id;
-use super::types::{PutContext, kind_for, new_etag};
+use super::types::{PutContext, kind_for};
 
 /// A request as the handlers see it.
 pub(crate) struct ArmRequest<'a> {
@@ -291,7 +291,7 @@ fn put(
     let superseding = kind.superseding_put_operation();
     state.settle(id, superseding.is_some());
     let existing = state.store.get(id).cloned();
-    let etag = new_etag();
+    let etag = kind.fresh_etag();
     let ctx = PutContext {
         store: &state.store,
         id,

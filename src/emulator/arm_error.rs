@@ -254,6 +254,37 @@ impl ArmError {
         )
     }
 
+    /// A resource type that lives in one location only (Private DNS: `global`).
+    pub fn location_not_available(location: &str, type_path: &str, available: &str) -> ArmError {
+        ArmError::new(
+            400,
+            "LocationNotAvailableForResourceType",
+            format!(
+                "The provided location '{location}' is not available for resource type '{type_path}'. List of available regions for the resource type is '{available}'."
+            ),
+        )
+    }
+
+    /// A static private address outside its subnet's prefix.
+    pub fn ip_not_in_subnet(ip: &str, prefix: &str) -> ArmError {
+        ArmError::new(
+            400,
+            "PrivateIPAddressNotInSubnet",
+            format!(
+                "Private static IP address {ip} does not belong to the range of subnet prefix {prefix}."
+            ),
+        )
+    }
+
+    /// No address left in a subnet, or an address already taken.
+    pub fn ip_not_available(ip_or_subnet: &str) -> ArmError {
+        ArmError::new(
+            400,
+            "PrivateIPAddressNotAvailable",
+            format!("Private IP address {ip_or_subnet} is not available."),
+        )
+    }
+
     pub fn operation_not_found(operation: &str) -> ArmError {
         ArmError::new(
             404,

@@ -283,6 +283,12 @@ impl<'m> Expander<'m> {
         self.desired.push(desired);
     }
 
+    /// The desired resources expanded so far, for kinds that order themselves after another
+    /// kind's resources (kinds expand in registry order).
+    pub fn expanded(&self) -> &[Desired] {
+        &self.desired
+    }
+
     /// Dependencies come from references, so a cycle is a manifest error, reported at the first
     /// resource on it.
     fn check_cycles(&mut self) {
@@ -319,7 +325,7 @@ impl<'m> Expander<'m> {
 }
 
 /// ARM names: 1 to 80 characters of letters, digits, `-`, `_`, `.` and `(` `)`, not ending in `.`.
-fn check_arm_name(cx: &mut Expander<'_>, file: usize, name: &At<String>, what: &str) {
+pub(super) fn check_arm_name(cx: &mut Expander<'_>, file: usize, name: &At<String>, what: &str) {
     let n = &name.value;
     let ok = !n.is_empty()
         && n.len() <= 80

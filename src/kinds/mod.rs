@@ -5,11 +5,16 @@
 //! Adding a kind is one new file here and one line in `registry!` below.
 
 mod application_gateway;
+mod cognitive_services_account;
 mod expand;
 mod peering;
+mod private_dns_zone;
+mod private_dns_zone_group;
+mod private_endpoint;
 mod public_ip_address;
 mod user_assigned_identity;
 mod virtual_network;
+mod virtual_network_link;
 mod waf_policy;
 
 pub use expand::{Desired, Expander, Origin, Placement, expand};
@@ -115,6 +120,11 @@ registry! {
     UserAssignedIdentity => user_assigned_identity::UserAssignedIdentity,
     PublicIpAddress => public_ip_address::PublicIpAddress,
     ApplicationGateway => application_gateway::ApplicationGateway,
+    CognitiveServicesAccount => cognitive_services_account::CognitiveServicesAccount,
+    PrivateDnsZone => private_dns_zone::PrivateDnsZone,
+    // Before PrivateEndpoint: an endpoint orders itself after its zones' links.
+    VirtualNetworkLink => virtual_network_link::VirtualNetworkLink,
+    PrivateEndpoint => private_endpoint::PrivateEndpoint,
 }
 
 /// Looks a kind up by its manifest name.

@@ -108,6 +108,8 @@ fn resource(out: &mut Out, r: &ResourcePlan) {
     let observe =
         if r.writable() || !r.drifted() || matches!(r.action, Action::Missing | Action::Blocked) {
             ""
+        } else if r.policy == crate::manifest::Policy::Manage {
+            ", reported only: not written"
         } else {
             ", observe only: not written"
         };

@@ -1,5 +1,5 @@
 //! Shared set-up of the end-to-end tests: an in-process emulator over HTTPS, a client that trusts
-//! its test CA, and the example manifest's VNets seeded as existing resources.
+//! its test CA, and what the example manifest refers to (VNets, accounts) seeded as existing.
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 use azrecon::arm::{ArmClient, ArmClientOptions, Cloud, StaticToken};
@@ -39,8 +39,9 @@ pub fn manifest(text: &str) -> Vec<Desired> {
     expand(&load_str("manifest.yaml", text).unwrap()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Seeds every VNet the manifest refers to, as an existing resource, with an address space.
-pub fn seed_vnets(emulator: &Emulator, desired: &[Desired]) {
+/// Seeds what the manifest refers to but azrecon never creates: every VNet, with an address
+/// space and the subnets that desired bodies name, and every Cognitive Services account.
+pub fn seed_existing(emulator: &Emulator, desired: &[Desired]) {
     for (i, d) in desired
         .iter()
         .filter(|d| d.kind.name() == "VirtualNetwork")
@@ -49,8 +50,76 @@ pub fn seed_vnets(emulator: &Emulator, desired: &[Desired]) {
         let name = d.id.rsplit('/').next().unwrap();
         let declared = d.body["properties"]["addressSpace"]["addressPrefixes"][0].as_str();
         let prefix = declared.map_or_else(|| format!("10.{}.0.0/16", 100 + i), str::to_string);
-        emulator.put_raw(&d.id, vnet_doc(&d.id, name, &prefix));
+        let mut doc = vnet_doc(&d.id, name, &prefix);
+        doc["properties"]["subnets"] = subnets_named(&d.id, &prefix, desired).into();
+        emulator.put_raw(&d.id, doc);
     }
+    for d in desired
+        .iter()
+        .filter(|d| d.kind.name() == "CognitiveServicesAccount")
+    {
+        emulator.put_raw(&d.id, account_doc(&d.id));
+    }
+}
+
+/// The subnets of `vnet_id` that any desired body refers to, by name, each a /24 of `prefix`.
+fn subnets_named(vnet_id: &str, prefix: &str, desired: &[Desired]) -> Vec<Value> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(map) => map.values().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut strings = Vec::new();
+    desired.iter().for_each(|d| walk(&d.body, &mut strings));
+    let head = format!("{}/subnets/", vnet_id.to_ascii_lowercase());
+    let mut names: Vec<String> = strings
+        .iter()
+        .filter(|s| s.to_ascii_lowercase().starts_with(&head))
+        .map(|s| s[head.len()..].to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    let net: ipnet::Ipv4Net = prefix.parse().unwrap();
+    let mut blocks = net.subnets(24).unwrap().skip(1);
+    names
+        .iter()
+        .map(|name| {
+            json!({
+                "name": name, "id": format!("{vnet_id}/subnets/{name}"),
+                "type": "Microsoft.Network/virtualNetworks/subnets",
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "addressPrefix": blocks.next().unwrap().to_string(),
+                    "privateEndpointNetworkPolicies": "Disabled",
+                    "privateLinkServiceNetworkPolicies": "Enabled"
+                }
+            })
+        })
+        .collect()
+}
+
+/// An Azure OpenAI account as ARM returns it: its endpoints name the hosts private endpoints
+/// shadow (`<name>.openai.azure.com`, and the token service's `<name>.cognitiveservices.azure.com`).
+pub fn account_doc(id: &str) -> Value {
+    let name = id.rsplit('/').next().unwrap();
+    json!({
+        "id": id, "name": name, "type": "Microsoft.CognitiveServices/accounts",
+        "location": "koreacentral", "kind": "OpenAI", "sku": {"name": "S0"},
+        "etag": "\"00000000-0000-0000-0000-000000000001\"",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "customSubDomainName": name,
+            "publicNetworkAccess": "Disabled",
+            "endpoint": format!("https://{name}.openai.azure.com/"),
+            "endpoints": {
+                "OpenAI Language Model Instance API": format!("https://{name}.openai.azure.com/"),
+                "Token Service API": format!("https://{name}.cognitiveservices.azure.com/sts/v1.0")
+            }
+        }
+    })
 }
 
 pub fn vnet_doc(id: &str, name: &str, prefix: &str) -> Value {

@@ -36,38 +36,6 @@ static TABLE: &[(&str, Generic)] = &[
         },
     ),
     (
-        "microsoft.network/privateendpoints",
-        Generic {
-            type_name: Some("Microsoft.Network/privateEndpoints"),
-            long_running: LRO,
-            resource_guid: false,
-        },
-    ),
-    (
-        "microsoft.network/privateendpoints/privatednszonegroups",
-        Generic {
-            type_name: Some("Microsoft.Network/privateEndpoints/privateDnsZoneGroups"),
-            long_running: LRO,
-            resource_guid: false,
-        },
-    ),
-    (
-        "microsoft.network/privatednszones",
-        Generic {
-            type_name: Some("Microsoft.Network/privateDnsZones"),
-            long_running: LRO,
-            resource_guid: false,
-        },
-    ),
-    (
-        "microsoft.network/privatednszones/virtualnetworklinks",
-        Generic {
-            type_name: Some("Microsoft.Network/privateDnsZones/virtualNetworkLinks"),
-            long_running: LRO,
-            resource_guid: false,
-        },
-    ),
-    (
         "microsoft.keyvault/vaults",
         Generic {
             type_name: Some("Microsoft.KeyVault/vaults"),

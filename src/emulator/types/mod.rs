@@ -6,7 +6,11 @@ mod application_gateway;
 mod generic;
 mod managed_identity;
 mod peering;
+mod private_dns_zone;
+mod private_dns_zone_group;
+mod private_endpoint;
 mod virtual_network;
+mod virtual_network_link;
 mod waf_policy;
 
 use serde_json::{Map, Value};
@@ -56,6 +60,11 @@ pub(crate) trait ResourceKind: Sync {
         None
     }
 
+    /// A fresh etag in the type's format: weak (`W/"..."`) for most, a bare GUID for Private DNS.
+    fn fresh_etag(&self) -> String {
+        new_etag()
+    }
+
     /// Whether the spec gives the type a read-only `properties.resourceGuid`.
     fn has_resource_guid(&self) -> bool {
         false
@@ -89,6 +98,12 @@ static APPLICATION_GATEWAY: application_gateway::ApplicationGateway =
     application_gateway::ApplicationGateway;
 static MANAGED_IDENTITY: managed_identity::UserAssignedIdentity =
     managed_identity::UserAssignedIdentity;
+static PRIVATE_ENDPOINT: private_endpoint::PrivateEndpoint = private_endpoint::PrivateEndpoint;
+static PRIVATE_DNS_ZONE_GROUP: private_dns_zone_group::PrivateDnsZoneGroup =
+    private_dns_zone_group::PrivateDnsZoneGroup;
+static PRIVATE_DNS_ZONE: private_dns_zone::PrivateDnsZone = private_dns_zone::PrivateDnsZone;
+static VIRTUAL_NETWORK_LINK: virtual_network_link::VirtualNetworkLink =
+    virtual_network_link::VirtualNetworkLink;
 
 /// The kind for a resource ID: a dedicated module, an entry of the generic table, or the plain
 /// synchronous fallback.
@@ -100,6 +115,10 @@ pub(crate) fn kind_for(id: &ArmId) -> &'static dyn ResourceKind {
         "microsoft.network/applicationgatewaywebapplicationfirewallpolicies" => &WAF_POLICY,
         "microsoft.network/applicationgateways" => &APPLICATION_GATEWAY,
         "microsoft.managedidentity/userassignedidentities" => &MANAGED_IDENTITY,
+        "microsoft.network/privateendpoints" => &PRIVATE_ENDPOINT,
+        "microsoft.network/privateendpoints/privatednszonegroups" => &PRIVATE_DNS_ZONE_GROUP,
+        "microsoft.network/privatednszones" => &PRIVATE_DNS_ZONE,
+        "microsoft.network/privatednszones/virtualnetworklinks" => &VIRTUAL_NETWORK_LINK,
         other => generic::lookup(other),
     }
 }
@@ -164,7 +183,7 @@ pub(crate) fn update_stored(store: &mut Store, id: &ArmId, update: impl FnOnce(&
         let before = doc.clone();
         update(doc);
         if *doc != before {
-            let new = Value::String(new_etag());
+            let new = Value::String(kind_for(id).fresh_etag());
             if let Some(old) = before.get("etag").filter(|e| e.is_string()) {
                 replace_etag(doc, old, &new);
             }
