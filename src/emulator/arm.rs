@@ -286,6 +286,7 @@ fn put(
     let etag = new_etag();
     let ctx = PutContext {
         store: &state.store,
+        directory: &state.directory,
         id,
         existing: existing.as_ref(),
         query: req.query,

@@ -22,7 +22,7 @@ use super::arm::{self, ArmRequest, Reply};
 use super::log::{LoggedRequest, loggable_body, loggable_headers};
 use super::state::EmulatorState;
 use super::store::save_state;
-use super::{admin, identity};
+use super::{admin, identity, vault};
 
 /// Everything the connections share.
 pub(crate) struct Shared {
@@ -152,6 +152,9 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes
         admin::handle(shared, &method, &path, &body)
     } else if path.eq_ignore_ascii_case(identity::TOKEN_PATH) {
         identity::token(&query, &parts.headers, &shared.identity_secret)
+    } else if path.starts_with(vault::PREFIX) {
+        let state = lock(&shared.state);
+        vault::handle(&state.certificates, &method, &path, &query, &parts.headers)
     } else {
         let request = ArmRequest {
             method: &method,

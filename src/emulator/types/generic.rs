@@ -67,25 +67,6 @@ static TABLE: &[(&str, Generic)] = &[
             resource_guid: false,
         },
     ),
-    (
-        "microsoft.keyvault/vaults",
-        Generic {
-            type_name: Some("Microsoft.KeyVault/vaults"),
-            long_running: LongRunning {
-                put: true,
-                delete: false,
-            },
-            resource_guid: false,
-        },
-    ),
-    (
-        "microsoft.managedidentity/userassignedidentities",
-        Generic {
-            type_name: Some("Microsoft.ManagedIdentity/userAssignedIdentities"),
-            long_running: SYNC,
-            resource_guid: false,
-        },
-    ),
 ];
 
 static FALLBACK: Generic = Generic {

@@ -4,14 +4,20 @@
 
 mod application_gateway;
 mod generic;
+mod key_vault;
 mod peering;
+mod role_assignment;
+mod user_assigned_identity;
 mod virtual_network;
 mod waf_policy;
+
+pub(crate) use key_vault::vault_uri;
 
 use serde_json::{Map, Value};
 
 use super::arm_error::ArmError;
 use super::arm_id::ArmId;
+use super::directory::Directory;
 use super::store::Store;
 
 /// Which writes of a type the Azure REST API specs mark `x-ms-long-running-operation`.
@@ -24,6 +30,8 @@ pub(crate) struct LongRunning {
 /// What a kind may look at while it prepares a PUT body.
 pub(crate) struct PutContext<'a> {
     pub store: &'a Store,
+    /// Which principals role assignments can name.
+    pub directory: &'a Directory,
     pub id: &'a ArmId,
     pub existing: Option<&'a Value>,
     pub query: &'a [(String, String)],
@@ -79,6 +87,10 @@ static PEERING: peering::VirtualNetworkPeering = peering::VirtualNetworkPeering;
 static WAF_POLICY: waf_policy::WafPolicy = waf_policy::WafPolicy;
 static APPLICATION_GATEWAY: application_gateway::ApplicationGateway =
     application_gateway::ApplicationGateway;
+static KEY_VAULT: key_vault::KeyVault = key_vault::KeyVault;
+static USER_ASSIGNED_IDENTITY: user_assigned_identity::UserAssignedIdentity =
+    user_assigned_identity::UserAssignedIdentity;
+static ROLE_ASSIGNMENT: role_assignment::RoleAssignment = role_assignment::RoleAssignment;
 
 /// The kind for a resource ID: a dedicated module, an entry of the generic table, or the plain
 /// synchronous fallback.
@@ -89,6 +101,9 @@ pub(crate) fn kind_for(id: &ArmId) -> &'static dyn ResourceKind {
         "microsoft.network/virtualnetworks/virtualnetworkpeerings" => &PEERING,
         "microsoft.network/applicationgatewaywebapplicationfirewallpolicies" => &WAF_POLICY,
         "microsoft.network/applicationgateways" => &APPLICATION_GATEWAY,
+        "microsoft.keyvault/vaults" => &KEY_VAULT,
+        "microsoft.managedidentity/userassignedidentities" => &USER_ASSIGNED_IDENTITY,
+        "microsoft.authorization/roleassignments" => &ROLE_ASSIGNMENT,
         other => generic::lookup(other),
     }
 }
@@ -129,6 +144,17 @@ pub(crate) fn objects_mut<'a>(
 /// `properties.<key>.id` of a document, for references such as `remoteVirtualNetwork`.
 pub(crate) fn reference_id<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
     doc.get("properties")?.get(key)?.get("id")?.as_str()
+}
+
+/// Drops the etag and provisioning state the common PUT handling gives every resource, for
+/// types whose specs have neither.
+pub(crate) fn strip_etag_and_state(store: &mut Store, id: &ArmId) {
+    if let Some(doc) = store.get_mut(id).and_then(Value::as_object_mut) {
+        doc.remove("etag");
+        if let Some(props) = doc.get_mut("properties").and_then(Value::as_object_mut) {
+            props.remove("provisioningState");
+        }
+    }
 }
 
 /// A fresh weak etag, as ARM writes them.
