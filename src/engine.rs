@@ -7,7 +7,7 @@
 //! without `allow_destructive`.
 
 use crate::arm::{ArmClient, ArmError, PutOptions};
-use crate::kinds::Desired;
+use crate::kinds::{self, Desired, live_ref};
 use crate::plan::{Action, Live, Plan, ResourcePlan, plan, plan_resource};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -197,8 +197,25 @@ async fn apply_one(
     if opts.dry_run {
         return Outcome::Reported;
     }
-    let api_version = desired.kind.api_version();
     let mut current = planned.clone();
+    let resolved;
+    let desired = if live_ref::referenced_ids(&desired.body).is_empty() {
+        desired
+    } else {
+        resolved = match with_live_values(arm, desired, &mut current).await {
+            Ok(resolved) => resolved,
+            Err(e) => return failed(e),
+        };
+        &resolved
+    };
+    if let Some(put) = &current.put
+        && let Some(unknown) = live_ref::referenced_ids(&put.body).first()
+    {
+        return Outcome::Failed {
+            error: format!("{unknown} does not exist, and the body needs a value from it"),
+        };
+    }
+    let api_version = desired.kind.api_version();
     let mut writes = 0;
     for attempt in 0..=MAX_REPLANS {
         let put = current.put.clone().expect("a writable plan has a PUT");
@@ -244,6 +261,32 @@ async fn apply_one(
     Outcome::Failed {
         error: "the resource kept changing under concurrent writers".into(),
     }
+}
+
+/// Fills the values only ARM knows (live references) into the desired resource and the planned
+/// PUT, from a fresh GET of each resource they refer to: one created earlier in this run was
+/// not there when the plan was made.
+async fn with_live_values(
+    arm: &ArmClient,
+    desired: &Desired,
+    planned: &mut ResourcePlan,
+) -> Result<Desired, ArmError> {
+    let mut bodies = HashMap::new();
+    for id in live_ref::referenced_ids(&desired.body) {
+        let Some(kind) = kinds::by_resource_id(&id) else {
+            continue;
+        };
+        if let Some(fetched) = arm.get(&id, kind.api_version()).await? {
+            bodies.insert(id.to_ascii_lowercase(), fetched.body);
+        }
+    }
+    let lookup = |id: &str| bodies.get(&id.to_ascii_lowercase()).cloned();
+    let mut resolved = desired.clone();
+    live_ref::resolve(&mut resolved.body, &lookup);
+    if let Some(put) = &mut planned.put {
+        live_ref::resolve(&mut put.body, &lookup);
+    }
+    Ok(resolved)
 }
 
 /// The body ARM returned after the write, planned again: anything left is non-convergence.
