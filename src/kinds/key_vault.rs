@@ -233,8 +233,8 @@ impl ArmKind for KeyVault {
         let was_true = change.before.as_ref() == Some(&json!(true));
         match change.path.as_str() {
             "properties.enablePurgeProtection" if was_true => Some(
-                "purge protection is on and can never be turned off: Azure refuses the change; \
-                 set `purgeProtection: true` in the manifest"
+                "purge protection is on and can never be turned off: Azure keeps it on whatever \
+                 is sent; set `purgeProtection: true` in the manifest"
                     .into(),
             ),
             "properties.softDeleteRetentionInDays" => Some(
