@@ -7,6 +7,7 @@
 //! without `allow_destructive`.
 
 use crate::arm::{ArmClient, ArmError, PutOptions};
+use crate::certificates::{self, CertificateHealth};
 use crate::kinds::{self, Desired, live_ref};
 use crate::plan::{Action, Live, Plan, ResourcePlan, plan, plan_resource};
 use futures::stream::{self, StreamExt};
@@ -95,14 +96,31 @@ fn into_live(f: crate::arm::Fetched) -> Live {
     }
 }
 
-/// Reads live state and plans: the whole of a dry run.
+/// Reads live state and plans: the whole of a dry run. Certificate health is checked too.
 pub async fn plan_live(
     arm: &ArmClient,
     desired: &[Desired],
     concurrency: usize,
 ) -> Result<Plan, ArmError> {
+    plan_live_with(arm, desired, concurrency, CertificateHealth::Check).await
+}
+
+/// [`plan_live`], saying whether certificate health is checked.
+pub async fn plan_live_with(
+    arm: &ArmClient,
+    desired: &[Desired],
+    concurrency: usize,
+    certificate_health: CertificateHealth,
+) -> Result<Plan, ArmError> {
     let live = read_live(arm, desired, concurrency).await?;
-    Ok(plan(desired, &live))
+    let mut plan = plan(desired, &live);
+    if certificate_health == CertificateHealth::Check {
+        // Read outside ARM, on the Key Vault data plane; its findings join the plan's.
+        let now = time::OffsetDateTime::now_utc();
+        plan.findings
+            .extend(certificates::check(arm, desired, now).await);
+    }
+    Ok(plan)
 }
 
 /// Applies a plan, wave by wave, each wave concurrently with a bound. Returns one outcome per

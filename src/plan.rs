@@ -229,7 +229,10 @@ pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
 /// The desired resource with the values only ARM knows (live references) filled in from what
 /// ARM returned. A reference to a resource that does not exist yet stays, to be resolved when
 /// it is applied.
-fn with_live_values<'d>(desired: &'d Desired, live: &HashMap<String, Option<Live>>) -> Cow<'d, Desired> {
+fn with_live_values<'d>(
+    desired: &'d Desired,
+    live: &HashMap<String, Option<Live>>,
+) -> Cow<'d, Desired> {
     if live_ref::referenced_ids(&desired.body).is_empty() {
         return Cow::Borrowed(desired);
     }

@@ -81,25 +81,47 @@ async fn identity_vault_and_role_assignment_are_created_then_left_alone() {
     let desired = rbac_manifest();
     let plan = engine::plan_live(&arm, &desired, 4).await.unwrap();
     let order: Vec<&str> = plan.resources.iter().map(|r| r.kind).collect();
-    assert_eq!(order, ["UserAssignedIdentity", "KeyVault", "RoleAssignment"]);
+    assert_eq!(
+        order,
+        ["UserAssignedIdentity", "KeyVault", "RoleAssignment"]
+    );
     assert!(plan.resources.iter().all(|r| r.action == Action::Create));
     all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     assert_eq!(emu.writes(), 3);
 
-    let identity = emu.resource(&find(&desired, "UserAssignedIdentity/id-agw-edge").id).unwrap();
-    let principal = identity["properties"]["principalId"].as_str().unwrap().to_owned();
+    let identity = emu
+        .resource(&find(&desired, "UserAssignedIdentity/id-agw-edge").id)
+        .unwrap();
+    let principal = identity["properties"]["principalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let assignment = find(&desired, "RoleAssignment/agw-reads-certificates");
     let live = emu.resource(&assignment.id).unwrap();
     assert_eq!(live["properties"]["principalId"], principal.as_str());
-    assert!(live["properties"]["roleDefinitionId"].as_str().unwrap().ends_with("/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"));
-    let vault = emu.resource(&find(&desired, "KeyVault/kv-agw-edge").id).unwrap();
+    assert!(
+        live["properties"]["roleDefinitionId"]
+            .as_str()
+            .unwrap()
+            .ends_with("/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6")
+    );
+    let vault = emu
+        .resource(&find(&desired, "KeyVault/kv-agw-edge").id)
+        .unwrap();
     assert_eq!(vault["properties"]["enableRbacAuthorization"], true);
     assert_eq!(vault["properties"]["enablePurgeProtection"], true);
-    assert_eq!(vault["properties"]["networkAcls"]["ipRules"][0]["value"], "203.0.113.10/32");
+    assert_eq!(
+        vault["properties"]["networkAcls"]["ipRules"][0]["value"],
+        "203.0.113.10/32"
+    );
 
     emu.clear_log();
     let plan = engine::plan_live(&arm, &desired, 4).await.unwrap();
-    assert!(!plan.drifted(), "{}", azrecon::render::plan_text(&plan, Default::default()));
+    assert!(
+        !plan.drifted(),
+        "{}",
+        azrecon::render::plan_text(&plan, Default::default())
+    );
     all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     assert_eq!(emu.writes(), 0);
     assert_eq!(emu.reads(), desired.len());
@@ -123,7 +145,9 @@ async fn a_rerun_creates_no_second_role_assignment() {
     );
 
     // ARM itself refuses a duplicate under another name, as the deterministic name avoids.
-    let assignment = emu.resource(&find(&desired, "RoleAssignment/agw-reads-certificates").id).unwrap();
+    let assignment = emu
+        .resource(&find(&desired, "RoleAssignment/agw-reads-certificates").id)
+        .unwrap();
     let vault = &find(&desired, "KeyVault/kv-agw-edge").id;
     let other = format!(
         "{vault}/providers/Microsoft.Authorization/roleAssignments/{}",
@@ -167,7 +191,10 @@ async fn principal_not_found_from_a_new_identity_is_retried_then_succeeds() {
         .into_iter()
         .filter(|r| r.method == "PUT" && r.path.contains("roleAssignments"))
         .map(|r| {
-            let code = r.response_body.as_ref().and_then(|b| b["error"]["code"].as_str().map(str::to_owned));
+            let code = r
+                .response_body
+                .as_ref()
+                .and_then(|b| b["error"]["code"].as_str().map(str::to_owned));
             (r.status, code)
         })
         .collect();
@@ -190,13 +217,22 @@ async fn an_access_policy_owned_elsewhere_survives() {
     let desired = access_policy_manifest();
     let plan = engine::plan_live(&arm, &desired, 4).await.unwrap();
     let order: Vec<&str> = plan.resources.iter().map(|r| r.kind).collect();
-    assert_eq!(order, ["UserAssignedIdentity", "KeyVault"], "the policy needs the principal");
+    assert_eq!(
+        order,
+        ["UserAssignedIdentity", "KeyVault"],
+        "the policy needs the principal"
+    );
     all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     let vault_id = find(&desired, "KeyVault/kv-agw-edge").id.clone();
-    let identity = emu.resource(&find(&desired, "UserAssignedIdentity/id-agw-edge").id).unwrap();
+    let identity = emu
+        .resource(&find(&desired, "UserAssignedIdentity/id-agw-edge").id)
+        .unwrap();
     let principal = identity["properties"]["principalId"].clone();
     let vault = emu.resource(&vault_id).unwrap();
-    assert_eq!(vault["properties"]["accessPolicies"][0]["objectId"], principal);
+    assert_eq!(
+        vault["properties"]["accessPolicies"][0]["objectId"],
+        principal
+    );
     assert_eq!(vault["properties"]["enableRbacAuthorization"], false);
 
     // Another team adds its own policy in the portal, and someone narrows ours.
@@ -211,18 +247,38 @@ async fn an_access_policy_owned_elsewhere_survives() {
     });
     emu.clear_log();
     let plan = engine::plan_live(&arm, &desired, 4).await.unwrap();
-    let vault_plan = plan.resources.iter().find(|r| r.kind == "KeyVault").unwrap();
+    let vault_plan = plan
+        .resources
+        .iter()
+        .find(|r| r.kind == "KeyVault")
+        .unwrap();
     assert_eq!(vault_plan.action, Action::Update);
-    assert!(vault_plan.destructive.is_empty(), "{:?}", vault_plan.destructive);
+    assert!(
+        vault_plan.destructive.is_empty(),
+        "{:?}",
+        vault_plan.destructive
+    );
     let paths: Vec<&str> = vault_plan.changes.iter().map(|c| c.path.as_str()).collect();
-    assert_eq!(paths.len(), 1, "only our policy's permissions differ: {paths:?}");
+    assert_eq!(
+        paths.len(),
+        1,
+        "only our policy's permissions differ: {paths:?}"
+    );
     assert!(paths[0].ends_with(".permissions.certificates"), "{paths:?}");
     all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     assert_eq!(emu.writes(), 1);
     let policies = emu.resource(&vault_id).unwrap()["properties"]["accessPolicies"].clone();
     assert_eq!(policies.as_array().unwrap().len(), 2);
-    assert!(policies.as_array().unwrap().contains(&theirs), "{policies:#}");
-    assert!(!engine::plan_live(&arm, &desired, 4).await.unwrap().drifted());
+    assert!(
+        policies.as_array().unwrap().contains(&theirs),
+        "{policies:#}"
+    );
+    assert!(
+        !engine::plan_live(&arm, &desired, 4)
+            .await
+            .unwrap()
+            .drifted()
+    );
 }
 
 #[tokio::test]
@@ -236,19 +292,49 @@ async fn turning_purge_protection_off_is_destructive_and_refused() {
     );
     emu.clear_log();
     let plan = engine::plan_live(&arm, &relaxed, 4).await.unwrap();
-    let vault = plan.resources.iter().find(|r| r.kind == "KeyVault").unwrap();
-    assert!(vault.destructive.iter().any(|d| d.contains("can never be turned off")), "{:?}", vault.destructive);
+    let vault = plan
+        .resources
+        .iter()
+        .find(|r| r.kind == "KeyVault")
+        .unwrap();
+    assert!(
+        vault
+            .destructive
+            .iter()
+            .any(|d| d.contains("can never be turned off")),
+        "{:?}",
+        vault.destructive
+    );
     let outcomes = engine::apply(&arm, &relaxed, &plan, opts(false)).await;
-    let outcome = &outcomes.iter().find(|o| o.address == "KeyVault/kv-agw-edge").unwrap().outcome;
+    let outcome = &outcomes
+        .iter()
+        .find(|o| o.address == "KeyVault/kv-agw-edge")
+        .unwrap()
+        .outcome;
     assert!(matches!(outcome, Outcome::Refused { .. }), "{outcome:?}");
     assert_eq!(emu.writes(), 0);
     // Even when destructive changes are allowed, Azure keeps it on: the run does not converge.
-    let outcomes = engine::apply(&arm, &relaxed, &plan, RunOptions { allow_destructive: true, ..opts(false) }).await;
-    let outcome = &outcomes.iter().find(|o| o.address == "KeyVault/kv-agw-edge").unwrap().outcome;
+    let outcomes = engine::apply(
+        &arm,
+        &relaxed,
+        &plan,
+        RunOptions {
+            allow_destructive: true,
+            ..opts(false)
+        },
+    )
+    .await;
+    let outcome = &outcomes
+        .iter()
+        .find(|o| o.address == "KeyVault/kv-agw-edge")
+        .unwrap()
+        .outcome;
     assert!(
         matches!(outcome, Outcome::NotConverged { remaining, .. } if remaining == &["properties.enablePurgeProtection"]),
         "{outcome:?}"
     );
-    let vault = emu.resource(&find(&relaxed, "KeyVault/kv-agw-edge").id).unwrap();
+    let vault = emu
+        .resource(&find(&relaxed, "KeyVault/kv-agw-edge").id)
+        .unwrap();
     assert_eq!(vault["properties"]["enablePurgeProtection"], true);
 }

@@ -152,7 +152,7 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes
         admin::handle(shared, &method, &path, &body)
     } else if path.eq_ignore_ascii_case(identity::TOKEN_PATH) {
         identity::token(&query, &parts.headers, &shared.identity_secret)
-    } else if path.starts_with(vault::PREFIX) {
+    } else if vault::is_vault_path(&path) {
         let state = lock(&shared.state);
         vault::handle(&state.certificates, &method, &path, &query, &parts.headers)
     } else {

@@ -14,8 +14,12 @@ use super::arm::{Reply, has_bearer};
 use super::log::RequestKind;
 use super::types::vault_uri;
 
-/// Where vaults are served on the emulator's origin.
-pub(crate) const PREFIX: &str = "/_vault/";
+/// Where vaults are served on the emulator's origin: `/_vault/`.
+pub(crate) fn is_vault_path(path: &str) -> bool {
+    path.strip_prefix('/')
+        .and_then(|p| p.strip_prefix(crate::arm::PATH_STYLE_VAULTS))
+        .is_some_and(|rest| rest.starts_with('/'))
+}
 
 /// What a test says about a certificate; the emulator shapes it as Key Vault returns it.
 #[derive(Clone, Debug)]

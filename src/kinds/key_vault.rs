@@ -8,7 +8,10 @@
 //! rules are owned exclusively. What Azure makes irreversible (purge protection, the retention
 //! period) is destructive to change, and so is switching the permission model.
 
-use super::{ArmKind, Expander, Kind, live_ref::live_ref, user_assigned_identity::UserAssignedIdentity, virtual_network::VirtualNetwork};
+use super::{
+    ArmKind, Expander, Kind, live_ref::live_ref, user_assigned_identity::UserAssignedIdentity,
+    virtual_network::VirtualNetwork,
+};
 use crate::diff::{FieldChange, Rules};
 use crate::manifest::{At, Entry};
 use schemars::JsonSchema;
@@ -129,14 +132,46 @@ const SECRET_PERMISSIONS: &[&str] = &[
     "all", "get", "list", "set", "delete", "backup", "restore", "recover", "purge",
 ];
 const CERTIFICATE_PERMISSIONS: &[&str] = &[
-    "all", "get", "list", "delete", "create", "import", "update", "managecontacts", "getissuers",
-    "listissuers", "setissuers", "deleteissuers", "manageissuers", "recover", "purge", "backup",
+    "all",
+    "get",
+    "list",
+    "delete",
+    "create",
+    "import",
+    "update",
+    "managecontacts",
+    "getissuers",
+    "listissuers",
+    "setissuers",
+    "deleteissuers",
+    "manageissuers",
+    "recover",
+    "purge",
+    "backup",
     "restore",
 ];
 const KEY_PERMISSIONS: &[&str] = &[
-    "all", "encrypt", "decrypt", "wrapKey", "unwrapKey", "sign", "verify", "get", "list", "create",
-    "update", "import", "delete", "backup", "restore", "recover", "purge", "release", "rotate",
-    "getrotationpolicy", "setrotationpolicy",
+    "all",
+    "encrypt",
+    "decrypt",
+    "wrapKey",
+    "unwrapKey",
+    "sign",
+    "verify",
+    "get",
+    "list",
+    "create",
+    "update",
+    "import",
+    "delete",
+    "backup",
+    "restore",
+    "recover",
+    "purge",
+    "release",
+    "rotate",
+    "getrotationpolicy",
+    "setrotationpolicy",
 ];
 
 static RULES: Rules = Rules {
@@ -301,16 +336,20 @@ impl Kind for KeyVault {
         for policy in &spec.access_policies {
             let object_id = match (&policy.identity, &policy.object_id) {
                 (Some(identity), None) => {
-                    cx.resolve(file, &UserAssignedIdentity, identity).map(|(id, _)| {
-                        depends_on.push(id.clone());
-                        live_ref(&id, "/properties/principalId")
-                    })
+                    cx.resolve(file, &UserAssignedIdentity, identity)
+                        .map(|(id, _)| {
+                            depends_on.push(id.clone());
+                            live_ref(&id, "/properties/principalId")
+                        })
                 }
                 (None, Some(object_id)) => {
                     check_guid(cx, file, object_id, "objectId").map(Value::String)
                 }
                 (identity, object_id) => {
-                    let pos = identity.as_ref().or(object_id.as_ref()).map_or(entry.name.pos, |a| a.pos);
+                    let pos = identity
+                        .as_ref()
+                        .or(object_id.as_ref())
+                        .map_or(entry.name.pos, |a| a.pos);
                     cx.error(
                         file,
                         pos,
@@ -340,11 +379,20 @@ impl Kind for KeyVault {
             .filter_map(|ip| {
                 let value = cx.ip_or_cidr(file, ip)?;
                 if value.contains(':') {
-                    cx.error(file, ip.pos, format!("`{}` is IPv6; Key Vault firewall rules are IPv4", ip.value), None);
+                    cx.error(
+                        file,
+                        ip.pos,
+                        format!("`{}` is IPv6; Key Vault firewall rules are IPv4", ip.value),
+                        None,
+                    );
                     return None;
                 }
                 // Key Vault answers a single address as a /32 prefix.
-                let value = if value.contains('/') { value } else { format!("{value}/32") };
+                let value = if value.contains('/') {
+                    value
+                } else {
+                    format!("{value}/32")
+                };
                 Some(json!({ "value": value }))
             })
             .collect();
@@ -401,18 +449,20 @@ fn permissions(
 ) -> Vec<String> {
     given
         .iter()
-        .filter_map(|p| match known.iter().find(|k| k.eq_ignore_ascii_case(&p.value)) {
-            Some(k) => Some((*k).to_owned()),
-            None => {
-                cx.error(
-                    file,
-                    p.pos,
-                    format!("`{}` is not a {what} permission", p.value),
-                    Some(format!("one of: {}", known.join(", "))),
-                );
-                None
-            }
-        })
+        .filter_map(
+            |p| match known.iter().find(|k| k.eq_ignore_ascii_case(&p.value)) {
+                Some(k) => Some((*k).to_owned()),
+                None => {
+                    cx.error(
+                        file,
+                        p.pos,
+                        format!("`{}` is not a {what} permission", p.value),
+                        Some(format!("one of: {}", known.join(", "))),
+                    );
+                    None
+                }
+            },
+        )
         .collect()
 }
 

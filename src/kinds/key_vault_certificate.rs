@@ -48,13 +48,19 @@ impl ArmKind for KeyVaultCertificate {
 impl Kind for KeyVaultCertificate {
     type Spec = KeyVaultCertificateSpec;
 
-    fn referable_id(&self, _: &Entry<KeyVaultCertificateSpec>, _: &super::Placement) -> Option<String> {
+    fn referable_id(
+        &self,
+        _: &Entry<KeyVaultCertificateSpec>,
+        _: &super::Placement,
+    ) -> Option<String> {
         None
     }
 
     fn expand(&'static self, entry: &Entry<KeyVaultCertificateSpec>, cx: &mut Expander<'_>) {
         let n = &entry.name.value;
-        if !(1..=127).contains(&n.len()) || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        if !(1..=127).contains(&n.len())
+            || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
             cx.error(
                 entry.file,
                 entry.name.pos,

@@ -65,10 +65,7 @@ pub fn resolve(body: &mut Value, live: &dyn Fn(&str) -> Option<Value>) {
         Value::Array(items) => items.iter_mut().for_each(|v| resolve(v, live)),
         other => {
             let found = parse(other).and_then(|(id, pointer)| {
-                live(id)?
-                    .pointer(pointer)
-                    .filter(|v| !v.is_null())
-                    .cloned()
+                live(id)?.pointer(pointer).filter(|v| !v.is_null()).cloned()
             });
             if let Some(found) = found {
                 *other = found;
@@ -102,7 +99,9 @@ pub(super) fn grants_before_use(desired: &mut [Desired]) {
             }
             for grant in grants.get(&dep).into_iter().flatten() {
                 let mut known = d.depends_on.iter().chain(&after);
-                if !grant.eq_ignore_ascii_case(&d.id) && !known.any(|k| k.eq_ignore_ascii_case(grant)) {
+                if !grant.eq_ignore_ascii_case(&d.id)
+                    && !known.any(|k| k.eq_ignore_ascii_case(grant))
+                {
                     after.push(grant.clone());
                 }
             }
@@ -127,13 +126,27 @@ mod tests {
                 "list": [live_ref("/subscriptions/s/x", "/properties/principalId")],
             }
         });
-        assert_eq!(parse(&body["properties"]["principalId"]), Some((ID, "/properties/principalId")));
-        assert!(refers_to(&body["properties"]["principalId"], &ID.to_uppercase()));
-        assert_eq!(referenced_ids(&body), vec![ID.to_owned(), "/subscriptions/s/x".to_owned()]);
+        assert_eq!(
+            parse(&body["properties"]["principalId"]),
+            Some((ID, "/properties/principalId"))
+        );
+        assert!(refers_to(
+            &body["properties"]["principalId"],
+            &ID.to_uppercase()
+        ));
+        assert_eq!(
+            referenced_ids(&body),
+            vec![ID.to_owned(), "/subscriptions/s/x".to_owned()]
+        );
         let live = json!({ "properties": { "principalId": "p-1" } });
-        resolve(&mut body, &|id: &str| id.eq_ignore_ascii_case(ID).then(|| live.clone()));
+        resolve(&mut body, &|id: &str| {
+            id.eq_ignore_ascii_case(ID).then(|| live.clone())
+        });
         assert_eq!(body["properties"]["principalId"], "p-1");
         assert_eq!(body["properties"]["other"], "plain");
-        assert!(parse(&body["properties"]["list"][0]).is_some(), "unknown resources stay referenced");
+        assert!(
+            parse(&body["properties"]["list"][0]).is_some(),
+            "unknown resources stay referenced"
+        );
     }
 }
