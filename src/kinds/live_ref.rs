@@ -150,3 +150,42 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod ordering_tests {
+    use super::*;
+    use crate::kinds::expand;
+    use crate::manifest::load_str;
+
+    #[test]
+    fn users_of_an_identity_come_after_every_grant_to_it() {
+        let manifest = load_str(
+            "m.yaml",
+            r#"
+version: 1
+subscriptions: { s: 6f1c2a3b-0000-4000-8000-00000000a001 }
+defaults: { subscription: s, resourceGroup: rg, location: koreacentral }
+resources:
+  UserAssignedIdentity: [{ name: id-agw }]
+  KeyVault: [{ name: kv-agw, spec: { tenantId: 7a2b3c4d-0000-4000-8000-00000000beef } }]
+  RoleAssignment: [{ name: read, spec: { identity: id-agw, vault: kv-agw } }]
+"#,
+        )
+        .unwrap();
+        let mut desired = expand(&manifest).unwrap();
+        let identity = desired[0].id.clone();
+        let assignment = desired[2].id.clone();
+        // A resource that uses the identity (a gateway, say) without reading its principal.
+        let mut user = desired[0].clone();
+        user.id = format!("{identity}-user");
+        user.depends_on = vec![identity.clone()];
+        desired.push(user);
+        grants_before_use(&mut desired);
+        assert_eq!(desired[3].depends_on, vec![identity.clone(), assignment]);
+        assert_eq!(
+            desired[2].depends_on.len(),
+            2,
+            "a grant does not wait for itself"
+        );
+    }
+}
