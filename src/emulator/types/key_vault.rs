@@ -3,13 +3,16 @@
 //! no deployment flags, no access policies) and `vaultUri`, re-spells network rules as the
 //! examples show (a single IP gains `/32`, subnet IDs are lower-cased), and refuses what the
 //! service refuses: turning purge protection or soft delete off, and changing the soft-delete
-//! retention after creation.
+//! retention after creation. A vault has no etag.
 
 use serde_json::{Map, Value, json};
 
-use super::{LongRunning, PutContext, ResourceKind, default_to, objects_mut, properties_mut};
+use super::{
+    LongRunning, PutContext, ResourceKind, default_to, objects_mut, properties_mut, strip_etag,
+};
 use crate::emulator::arm_error::ArmError;
 use crate::emulator::arm_id::ArmId;
+use crate::emulator::store::Store;
 
 pub(crate) struct KeyVault;
 
@@ -90,6 +93,11 @@ impl ResourceKind for KeyVault {
         }
         props.insert("vaultUri".into(), json!(vault_uri(ctx.id.name())));
         Ok(())
+    }
+
+    /// A vault has no etag (the spec's `Vault` has none).
+    fn after_put(&self, store: &mut Store, id: &ArmId) {
+        strip_etag(store, id);
     }
 }
 

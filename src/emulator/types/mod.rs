@@ -146,14 +146,24 @@ pub(crate) fn reference_id<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
     doc.get("properties")?.get(key)?.get("id")?.as_str()
 }
 
+/// Drops the etag the common PUT handling gives every resource, for types whose specs have
+/// none.
+pub(crate) fn strip_etag(store: &mut Store, id: &ArmId) {
+    if let Some(doc) = store.get_mut(id).and_then(Value::as_object_mut) {
+        doc.remove("etag");
+    }
+}
+
 /// Drops the etag and provisioning state the common PUT handling gives every resource, for
 /// types whose specs have neither.
 pub(crate) fn strip_etag_and_state(store: &mut Store, id: &ArmId) {
-    if let Some(doc) = store.get_mut(id).and_then(Value::as_object_mut) {
-        doc.remove("etag");
-        if let Some(props) = doc.get_mut("properties").and_then(Value::as_object_mut) {
-            props.remove("provisioningState");
-        }
+    strip_etag(store, id);
+    if let Some(props) = store
+        .get_mut(id)
+        .and_then(|doc| doc.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+    {
+        props.remove("provisioningState");
     }
 }
 
@@ -168,11 +178,12 @@ pub(crate) fn update_stored(store: &mut Store, id: &ArmId, update: impl FnOnce(&
     if let Some(doc) = store.get_mut(id) {
         let before = doc.clone();
         update(doc);
-        if *doc != before {
+        // A type without etags (a key vault, say) does not gain one.
+        if *doc != before
+            && let Some(old) = before.get("etag").filter(|e| e.is_string())
+        {
             let new = Value::String(new_etag());
-            if let Some(old) = before.get("etag").filter(|e| e.is_string()) {
-                replace_etag(doc, old, &new);
-            }
+            replace_etag(doc, old, &new);
             doc["etag"] = new;
         }
     }
