@@ -2,8 +2,8 @@
 //! around the pure planner: all ARM I/O of a run happens here and in `arm`.
 //!
 //! Invariants: an unchanged resource costs one GET and no write; a resource gets at most one
-//! PUT per run, except that a PUT refused by a concurrent writer (412) is re-planned from a
-//! fresh GET, never replayed; `dry_run` never writes; a destructive change is never applied
+//! PUT per run, except that a PUT superseded by a concurrent writer (a 412 on its `If-Match`, or
+//! its operation `Canceled` by a later one) is re-planned from a fresh GET, never replayed; `dry_run` never writes; a destructive change is never applied
 //! without `allow_destructive`.
 
 use crate::arm::{ArmClient, ArmError, PutOptions};
@@ -32,7 +32,7 @@ impl Default for RunOptions {
     }
 }
 
-/// How many times a PUT refused by a concurrent writer is re-planned before giving up.
+/// How many times a PUT superseded by a concurrent writer is re-planned before giving up.
 const MAX_REPLANS: usize = 2;
 
 /// What happened to one resource during apply.
@@ -253,9 +253,9 @@ async fn apply_one(
                 writes += 1;
                 return verify(desired, body, writes);
             }
-            Err(e) if e.status() == Some(412) && attempt < MAX_REPLANS => {
-                // Another writer changed the resource since it was read: its body is stale.
-                tracing::warn!(resource = %desired.id, "changed by another writer; planning again from a fresh read");
+            Err(e) if e.superseded() && attempt < MAX_REPLANS => {
+                // Another writer changed the resource since it was read: the body is stale.
+                tracing::warn!(resource = %desired.id, error = %e, "superseded by another writer; planning again from a fresh read");
                 let fresh = match arm.get(&desired.id, api_version).await {
                     Ok(f) => f.map(into_live),
                     Err(e) => return failed(e),

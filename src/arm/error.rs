@@ -227,6 +227,20 @@ pub enum ArmError {
 }
 
 impl ArmError {
+    /// Whether another writer got there first: a PUT refused by its `If-Match` (412), or a
+    /// long-running operation canceled because a later one on the same resource replaced it.
+    /// The body that was sent is stale; the caller must read again and plan again.
+    pub fn superseded(&self) -> bool {
+        matches!(self, ArmError::Api { status: 412, .. })
+            || matches!(
+                self,
+                ArmError::Operation {
+                    end: OperationEnd::Canceled,
+                    ..
+                }
+            )
+    }
+
     /// Whether retrying the operation may help, by the one classifier.
     pub fn disposition(&self) -> Disposition {
         match self {

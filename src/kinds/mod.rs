@@ -4,6 +4,7 @@
 //!
 //! Adding a kind is one new file here and one line in `registry!` below.
 
+mod application_gateway;
 mod expand;
 mod key_vault;
 mod key_vault_certificate;
@@ -118,6 +119,7 @@ registry! {
     WafPolicy => waf_policy::WafPolicy,
     UserAssignedIdentity => user_assigned_identity::UserAssignedIdentity,
     PublicIpAddress => public_ip_address::PublicIpAddress,
+    ApplicationGateway => application_gateway::ApplicationGateway,
     KeyVault => key_vault::KeyVault,
     RoleAssignment => role_assignment::RoleAssignment,
     KeyVaultCertificate => key_vault_certificate::KeyVaultCertificate,
