@@ -373,3 +373,65 @@ resources:
     );
     assert_eq!(emu.writes(), 3, "the dry run wrote nothing");
 }
+
+/// A manifest with the real `ApplicationGateway` kind, whose certificate is in `kv-edge`.
+fn with_real_gateway(access: &str) -> Vec<Desired> {
+    manifest(&format!(
+        r#"
+version: 1
+subscriptions: {{ network: {SUB} }}
+defaults: {{ subscription: network, resourceGroup: rg-hub, location: koreacentral }}
+resources:
+  VirtualNetwork: [ {{ name: vnet-hub }} ]
+  PublicIpAddress: [ {{ name: pip-agw }} ]
+  UserAssignedIdentity: [ {{ name: id-agw }} ]
+  KeyVault: [ {{ name: kv-edge, spec: {{ tenantId: {TENANT} }} }} ]
+{access}
+  ApplicationGateway:
+    - name: agw
+      spec:
+        autoscale: {{ minCapacity: 1, maxCapacity: 3 }}
+        identity: id-agw
+        subnet: {{ virtualNetwork: vnet-hub, subnet: snet-agw }}
+        frontend: {{ publicIp: pip-agw }}
+        frontendPorts: [ {{ name: port-443, port: 443 }} ]
+        sslCertificates:
+          - {{ name: wildcard, keyVaultSecretId: "https://kv-edge.vault.azure.net/secrets/wildcard/" }}
+        listeners:
+          - {{ name: lst-a, frontendPort: port-443, hostNames: [a.example.com], sslCertificate: wildcard }}
+        backendPools: [ {{ name: pool-krc, fqdns: [aoai-krc.openai.azure.com] }} ]
+        backendSettings: [ {{ name: bs-krc }} ]
+        routingRules:
+          - {{ name: rr-a, priority: 100, listener: lst-a, backendPool: pool-krc, backendSettings: bs-krc }}
+"#
+    ))
+}
+
+#[test]
+fn the_real_gateway_is_checked_and_written_after_the_grant_to_its_identity() {
+    let without = with_real_gateway("");
+    let findings = plan(&without, &HashMap::new()).findings;
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].subject, "ApplicationGateway/agw");
+    assert!(
+        findings[0]
+            .message
+            .contains("identity `id-agw` cannot read secret `wildcard`")
+    );
+
+    let granted = with_real_gateway(
+        "  RoleAssignment: [ { name: read, spec: { identity: id-agw, vault: kv-edge, secret: wildcard } } ]",
+    );
+    let planned = plan(&granted, &HashMap::new());
+    assert!(planned.findings.is_empty(), "{:#?}", planned.findings);
+    let wave_of = |address: &str| {
+        let i = planned
+            .resources
+            .iter()
+            .position(|r| r.address == address)
+            .unwrap();
+        planned.waves.iter().position(|w| w.contains(&i)).unwrap()
+    };
+    assert!(wave_of("UserAssignedIdentity/id-agw") < wave_of("RoleAssignment/read"));
+    assert!(wave_of("RoleAssignment/read") < wave_of("ApplicationGateway/agw"));
+}

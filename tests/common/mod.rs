@@ -39,8 +39,11 @@ pub fn manifest(text: &str) -> Vec<Desired> {
     expand(&load_str("manifest.yaml", text).unwrap()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Seeds every VNet the manifest refers to, as an existing resource, with an address space.
+/// Seeds every VNet the manifest refers to, as an existing resource, with an address space,
+/// and (see [`seed_certificates`]) the certificates its gateways use: the world the manifest
+/// assumes but azrecon never creates.
 pub fn seed_vnets(emulator: &Emulator, desired: &[Desired]) {
+    seed_certificates(emulator, desired);
     for (i, d) in desired
         .iter()
         .filter(|d| d.kind.name() == "VirtualNetwork")
@@ -50,6 +53,23 @@ pub fn seed_vnets(emulator: &Emulator, desired: &[Desired]) {
         let declared = d.body["properties"]["addressSpace"]["addressPrefixes"][0].as_str();
         let prefix = declared.map_or_else(|| format!("10.{}.0.0/16", 100 + i), str::to_string);
         emulator.put_raw(&d.id, vnet_doc(&d.id, name, &prefix));
+    }
+}
+
+/// Stores every certificate the manifest's gateways use on the emulator's Key Vault data plane,
+/// valid for a year and named for the listeners' host names, so certificate health is clean.
+pub fn seed_certificates(emulator: &Emulator, desired: &[Desired]) {
+    let now = time::OffsetDateTime::now_utc();
+    for watched in azrecon::certificates::watched(desired) {
+        let mut names = watched.hosts.clone();
+        names.push("*.example.com".into());
+        let info = emulator::CertificateInfo {
+            subject: format!("CN={}", names[0]),
+            dns_names: names,
+            not_before: now - time::Duration::days(30),
+            expires: now + time::Duration::days(365),
+        };
+        emulator.put_certificate(&watched.vault, &watched.name, &info);
     }
 }
 
