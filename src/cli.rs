@@ -5,6 +5,7 @@
 //! or drift left that policy forbids fixing; 3 destructive changes refused.
 
 use azrecon::arm::{self, ArmClient, ArmClientOptions, AuthMode, Cloud, StaticToken};
+use azrecon::certificates::CertificateHealth;
 use azrecon::emulator::{self, Emulator, EmulatorArgs, EmulatorConfig};
 use azrecon::engine::{self, Outcome, ResourceOutcome, RunOptions};
 use azrecon::kinds::{self, Desired};
@@ -85,6 +86,9 @@ pub struct ReconcileArgs {
     /// ARM requests in flight at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// Do not read certificate health (expiry, host names) from the Key Vault data plane.
+    #[arg(long)]
+    pub no_certificate_check: bool,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -221,7 +225,20 @@ async fn reconcile(args: ReconcileArgs) -> anyhow::Result<Exit> {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         verbose: args.verbose,
     };
-    run_once(&target.arm, &desired, opts, args.output, style).await
+    let certificates = if args.no_certificate_check {
+        CertificateHealth::Skip
+    } else {
+        CertificateHealth::Check
+    };
+    run_once(
+        &target.arm,
+        &desired,
+        opts,
+        certificates,
+        args.output,
+        style,
+    )
+    .await
 }
 
 /// One plan (and apply, unless a dry run) with its output and exit code.
@@ -229,10 +246,11 @@ async fn run_once(
     arm: &ArmClient,
     desired: &[Desired],
     opts: RunOptions,
+    certificates: CertificateHealth,
     output: Output,
     style: HumanStyle,
 ) -> anyhow::Result<Exit> {
-    let plan = match engine::plan_live(arm, desired, opts.concurrency).await {
+    let plan = match engine::plan_live_with(arm, desired, opts.concurrency, certificates).await {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("error: {e}");
@@ -365,13 +383,37 @@ async fn demo(file: PathBuf, seed: PathBuf) -> anyhow::Result<Exit> {
         seed.display()
     );
     step("1. azrecon reconcile --dry-run: what drifted");
-    let before = run_once(&target.arm, &desired, dry(true), Output::Human, style).await?;
+    let before = run_once(
+        &target.arm,
+        &desired,
+        dry(true),
+        CertificateHealth::Check,
+        Output::Human,
+        style,
+    )
+    .await?;
     println!("(exit code {})", before as i32);
     step("2. azrecon reconcile: fix it");
-    let applied = run_once(&target.arm, &desired, dry(false), Output::Human, style).await?;
+    let applied = run_once(
+        &target.arm,
+        &desired,
+        dry(false),
+        CertificateHealth::Check,
+        Output::Human,
+        style,
+    )
+    .await?;
     println!("(exit code {})", applied as i32);
     step("3. azrecon reconcile --dry-run: converged, nothing left to write");
-    let after = run_once(&target.arm, &desired, dry(true), Output::Human, style).await?;
+    let after = run_once(
+        &target.arm,
+        &desired,
+        dry(true),
+        CertificateHealth::Check,
+        Output::Human,
+        style,
+    )
+    .await?;
     println!("(exit code {})", after as i32);
     Ok(after)
 }

@@ -7,7 +7,8 @@
 //! without `allow_destructive`.
 
 use crate::arm::{ArmClient, ArmError, PutOptions};
-use crate::kinds::{Desired, Repair};
+use crate::certificates::{self, CertificateHealth};
+use crate::kinds::{self, Desired, Repair, live_ref};
 use crate::plan::{Action, Live, Plan, ResourcePlan, plan, plan_resource};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -95,14 +96,31 @@ fn into_live(f: crate::arm::Fetched) -> Live {
     }
 }
 
-/// Reads live state and plans: the whole of a dry run.
+/// Reads live state and plans: the whole of a dry run. Certificate health is checked too.
 pub async fn plan_live(
     arm: &ArmClient,
     desired: &[Desired],
     concurrency: usize,
 ) -> Result<Plan, ArmError> {
+    plan_live_with(arm, desired, concurrency, CertificateHealth::Check).await
+}
+
+/// [`plan_live`], saying whether certificate health is checked.
+pub async fn plan_live_with(
+    arm: &ArmClient,
+    desired: &[Desired],
+    concurrency: usize,
+    certificate_health: CertificateHealth,
+) -> Result<Plan, ArmError> {
     let live = read_live(arm, desired, concurrency).await?;
-    Ok(plan(desired, &live))
+    let mut plan = plan(desired, &live);
+    if certificate_health == CertificateHealth::Check {
+        // Read outside ARM, on the Key Vault data plane; its findings join the plan's.
+        let now = time::OffsetDateTime::now_utc();
+        plan.findings
+            .extend(certificates::check(arm, desired, now).await);
+    }
+    Ok(plan)
 }
 
 /// Applies a plan, wave by wave, each wave concurrently with a bound. Returns one outcome per
@@ -197,8 +215,25 @@ async fn apply_one(
     if opts.dry_run {
         return Outcome::Reported;
     }
-    let api_version = desired.kind.api_version();
     let mut current = planned.clone();
+    let resolved;
+    let desired = if live_ref::referenced_ids(&desired.body).is_empty() {
+        desired
+    } else {
+        resolved = match with_live_values(arm, desired, &mut current).await {
+            Ok(resolved) => resolved,
+            Err(e) => return failed(e),
+        };
+        &resolved
+    };
+    if let Some(put) = &current.put
+        && let Some(unknown) = live_ref::referenced_ids(&put.body).first()
+    {
+        return Outcome::Failed {
+            error: format!("{unknown} does not exist, and the body needs a value from it"),
+        };
+    }
+    let api_version = desired.kind.api_version();
     let mut writes = 0;
     for attempt in 0..=MAX_REPLANS {
         let put = current.put.clone().expect("a writable plan has a PUT");
@@ -244,6 +279,32 @@ async fn apply_one(
     Outcome::Failed {
         error: "the resource kept changing under concurrent writers".into(),
     }
+}
+
+/// Fills the values only ARM knows (live references) into the desired resource and the planned
+/// PUT, from a fresh GET of each resource they refer to: one created earlier in this run was
+/// not there when the plan was made.
+async fn with_live_values(
+    arm: &ArmClient,
+    desired: &Desired,
+    planned: &mut ResourcePlan,
+) -> Result<Desired, ArmError> {
+    let mut bodies = HashMap::new();
+    for id in live_ref::referenced_ids(&desired.body) {
+        let Some(kind) = kinds::by_resource_id(&id) else {
+            continue;
+        };
+        if let Some(fetched) = arm.get(&id, kind.api_version()).await? {
+            bodies.insert(id.to_ascii_lowercase(), fetched.body);
+        }
+    }
+    let lookup = |id: &str| bodies.get(&id.to_ascii_lowercase()).cloned();
+    let mut resolved = desired.clone();
+    live_ref::resolve(&mut resolved.body, &lookup);
+    if let Some(put) = &mut planned.put {
+        live_ref::resolve(&mut put.body, &lookup);
+    }
+    Ok(resolved)
 }
 
 /// The body ARM returned after the write, planned again: anything left is non-convergence,

@@ -5,6 +5,7 @@
 //! `ARCHITECTURE.md` maps the modules and the invariants each one keeps.
 
 pub mod arm;
+pub mod certificates;
 pub mod checks;
 pub mod diff;
 pub mod emulator;

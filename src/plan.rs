@@ -5,10 +5,11 @@
 //! the executor can run each wave concurrently.
 
 use crate::diff::{self, FieldChange, Op};
-use crate::kinds::{ArmKind, Desired, Repair, StatusIssue};
+use crate::kinds::{ArmKind, Desired, Repair, StatusIssue, live_ref};
 use crate::manifest::Policy;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A live resource as a GET returned it.
@@ -227,6 +228,25 @@ pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
     plan
 }
 
+/// The desired resource with the values only ARM knows (live references) filled in from what
+/// ARM returned. A reference to a resource that does not exist yet stays, to be resolved when
+/// it is applied.
+fn with_live_values<'d>(
+    desired: &'d Desired,
+    live: &HashMap<String, Option<Live>>,
+) -> Cow<'d, Desired> {
+    if live_ref::referenced_ids(&desired.body).is_empty() {
+        return Cow::Borrowed(desired);
+    }
+    let mut resolved = desired.clone();
+    live_ref::resolve(&mut resolved.body, &|id: &str| {
+        live.get(&id.to_ascii_lowercase())?
+            .as_ref()
+            .map(|l| l.body.clone())
+    });
+    Cow::Owned(resolved)
+}
+
 /// Plans every desired resource, in dependency waves. `live` maps lower-cased ARM IDs to what
 /// GET returned (`None` for 404); a resource absent from the map is planned as not found.
 pub fn plan(desired: &[Desired], live: &HashMap<String, Option<Live>>) -> Plan {
@@ -255,7 +275,7 @@ pub fn plan(desired: &[Desired], live: &HashMap<String, Option<Live>>) -> Plan {
                 .map(|p| p.address.clone())
         });
         let mut p = plan_resource(
-            d,
+            &with_live_values(d, live),
             live.get(&d.id.to_ascii_lowercase())
                 .and_then(Option::as_ref),
         );

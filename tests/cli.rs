@@ -8,8 +8,16 @@ use std::process::{Command, Output};
 
 fn azrecon(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_azrecon"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
-    for var in ["AZRECON_CLOUD", "AZRECON_AUTH", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT"] {
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    for var in [
+        "AZRECON_CLOUD",
+        "AZRECON_AUTH",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+    ] {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());
@@ -17,7 +25,11 @@ fn azrecon(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Flags that point the binary at an in-process emulator, with its CA written to a file.
@@ -46,10 +58,19 @@ fn target(emu: &azrecon::emulator::Emulator, auth: &str) -> Target {
 fn validate_accepts_the_examples_and_refuses_a_bad_manifest_with_its_position() {
     let ok = azrecon(&["validate", "-f", "manifests/examples"], &[]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
-    let bad = azrecon(&["validate", "-f", "tests/bad-manifests/dangling-vnet-reference.yaml"], &[]);
+    let bad = azrecon(
+        &[
+            "validate",
+            "-f",
+            "tests/bad-manifests/dangling-vnet-reference.yaml",
+        ],
+        &[],
+    );
     assert_eq!(bad.status.code(), Some(1));
     assert!(
-        text(&bad).contains("dangling-vnet-reference.yaml:11:34: error: no VirtualNetwork named `vnet-spok`"),
+        text(&bad).contains(
+            "dangling-vnet-reference.yaml:11:34: error: no VirtualNetwork named `vnet-spok`"
+        ),
         "{}",
         text(&bad)
     );
@@ -59,18 +80,40 @@ fn validate_accepts_the_examples_and_refuses_a_bad_manifest_with_its_position() 
 async fn a_bad_manifest_makes_no_arm_request_at_all() {
     let emu = emulator().await;
     let t = target(&emu, "managed-identity");
-    let mut files: Vec<_> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-manifests"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-manifests"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().path())
+    .collect();
     files.sort();
     for file in &files {
-        let mut args = vec!["reconcile".to_string(), "-f".into(), file.display().to_string()];
+        let mut args = vec![
+            "reconcile".to_string(),
+            "-f".into(),
+            file.display().to_string(),
+        ];
         args.extend(t.args.iter().cloned());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = azrecon(&args, &[("IDENTITY_ENDPOINT", &emu.identity_endpoint()), ("IDENTITY_HEADER", &emu.identity_header())]);
-        assert_eq!(out.status.code(), Some(1), "{}: {}", file.display(), text(&out));
-        assert!(text(&out).contains(&format!("{}:", file.display())), "{}", text(&out));
+        let out = azrecon(
+            &args,
+            &[
+                ("IDENTITY_ENDPOINT", &emu.identity_endpoint()),
+                ("IDENTITY_HEADER", &emu.identity_header()),
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}: {}",
+            file.display(),
+            text(&out)
+        );
+        assert!(
+            text(&out).contains(&format!("{}:", file.display())),
+            "{}",
+            text(&out)
+        );
     }
     assert!(emu.requests().is_empty(), "{:#?}", emu.requests());
 }
@@ -81,7 +124,10 @@ async fn managed_identity_end_to_end_and_detailed_exit_codes() {
     let desired = example_manifest();
     seed_existing(&emu, &desired);
     let t = target(&emu, "managed-identity");
-    let env = [("IDENTITY_ENDPOINT", emu.identity_endpoint()), ("IDENTITY_HEADER", emu.identity_header())];
+    let env = [
+        ("IDENTITY_ENDPOINT", emu.identity_endpoint()),
+        ("IDENTITY_HEADER", emu.identity_header()),
+    ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let run = |extra: &[&str]| {
         let mut args: Vec<&str> = vec!["reconcile", "-f", "manifests/examples"];
@@ -92,10 +138,21 @@ async fn managed_identity_end_to_end_and_detailed_exit_codes() {
 
     let dry = run(&["--dry-run"]);
     assert_eq!(dry.status.code(), Some(2), "drift: {}", text(&dry));
-    assert!(text(&dry).contains("+ ApplicationGateway/agw-openai-edge (create)"), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("+ ApplicationGateway/agw-openai-edge (create)"),
+        "{}",
+        text(&dry)
+    );
     assert_eq!(emu.writes(), 0);
-    let token_requests = emu.requests().iter().filter(|r| r.path.contains("/msi/token")).count();
-    assert!(token_requests >= 1, "the real ManagedIdentityCredential asked the token endpoint");
+    let token_requests = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/msi/token"))
+        .count();
+    assert!(
+        token_requests >= 1,
+        "the real ManagedIdentityCredential asked the token endpoint"
+    );
 
     let apply = run(&[]);
     assert_eq!(apply.status.code(), Some(0), "converged: {}", text(&apply));
@@ -105,7 +162,13 @@ async fn managed_identity_end_to_end_and_detailed_exit_codes() {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     let plan: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(plan["formatVersion"], "1");
-    assert!(plan["resources"].as_array().unwrap().iter().all(|r| r["action"] == "noOp"));
+    assert!(
+        plan["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "noOp")
+    );
     assert_eq!(emu.writes(), 0);
 }
 
@@ -114,7 +177,14 @@ fn the_demo_plans_reconciles_and_converges() {
     let out = azrecon(&["demo"], &[]);
     let output = text(&out);
     assert_eq!(out.status.code(), Some(0), "{output}");
-    let stages: Vec<_> = output.match_indices("(exit code ").map(|(i, _)| &output[i..i + 13]).collect();
-    assert_eq!(stages, vec!["(exit code 2)", "(exit code 0)", "(exit code 0)"], "{output}");
+    let stages: Vec<_> = output
+        .match_indices("(exit code ")
+        .map(|(i, _)| &output[i..i + 13])
+        .collect();
+    assert_eq!(
+        stages,
+        vec!["(exit code 2)", "(exit code 0)", "(exit code 0)"],
+        "{output}"
+    );
     assert!(output.contains("No drift"), "{output}");
 }

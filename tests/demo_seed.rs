@@ -19,24 +19,43 @@ fn seed_dir() -> std::path::PathBuf {
 async fn drift(emu: &azrecon::emulator::Emulator, desired: &[azrecon::kinds::Desired]) {
     let arm = client(emu);
     // A peering was deleted in the portal: its other side is now Disconnected.
-    arm.delete(&find(desired, "VirtualNetworkPeering/hub-prd:spoke").id, "2024-01-01").await.unwrap();
+    arm.delete(
+        &find(desired, "VirtualNetworkPeering/hub-prd:spoke").id,
+        "2024-01-01",
+    )
+    .await
+    .unwrap();
     // The stg spoke was never peered.
     for side in ["spoke", "hub"] {
-        arm.delete(&find(desired, &format!("VirtualNetworkPeering/hub-stg:{side}")).id, "2024-01-01").await.unwrap();
+        arm.delete(
+            &find(desired, &format!("VirtualNetworkPeering/hub-stg:{side}")).id,
+            "2024-01-01",
+        )
+        .await
+        .unwrap();
     }
     // The hub's address space grew, and the dev peering was not resynced.
-    emu.update_raw(&find(desired, "VirtualNetworkPeering/hub-dev:hub").id, |doc| {
-        doc["properties"]["peeringSyncLevel"] = json!("LocalNotInSync");
-    });
+    emu.update_raw(
+        &find(desired, "VirtualNetworkPeering/hub-dev:hub").id,
+        |doc| {
+            doc["properties"]["peeringSyncLevel"] = json!("LocalNotInSync");
+        },
+    );
     // Someone let a test address through the WAF and dropped a SaaS address.
     emu.update_raw(&find(desired, "WafPolicy/waf-openai-edge").id, |doc| {
-        doc["properties"]["customRules"][0]["matchConditions"][0]["matchValues"] = json!(["203.0.113.10", "198.51.100.0/28", "192.0.2.66"]);
+        doc["properties"]["customRules"][0]["matchConditions"][0]["matchValues"] =
+            json!(["203.0.113.10", "198.51.100.0/28", "192.0.2.66"]);
     });
     // A listener was edited in the portal, and the probe lost OpenAI's 401/404 answers.
-    emu.update_raw(&find(desired, "ApplicationGateway/agw-openai-edge").id, |doc| {
-        doc["properties"]["httpListeners"][0]["properties"]["hostNames"] = json!(["aoai-test.example.com"]);
-        doc["properties"]["probes"][0]["properties"]["match"]["statusCodes"] = json!(["200-399"]);
-    });
+    emu.update_raw(
+        &find(desired, "ApplicationGateway/agw-openai-edge").id,
+        |doc| {
+            doc["properties"]["httpListeners"][0]["properties"]["hostNames"] =
+                json!(["aoai-test.example.com"]);
+            doc["properties"]["probes"][0]["properties"]["match"]["statusCodes"] =
+                json!(["200-399"]);
+        },
+    );
 }
 
 #[tokio::test]
@@ -54,24 +73,66 @@ async fn the_demo_seed_shows_the_documented_drift() {
     .unwrap();
     let arm = client(&emu);
     let plan = engine::plan_live(&arm, &desired, 4).await.unwrap();
-    let mut drifted: Vec<(String, Action)> =
-        plan.resources.iter().filter(|r| r.drifted()).map(|r| (r.address.clone(), r.action)).collect();
+    let mut drifted: Vec<(String, Action)> = plan
+        .resources
+        .iter()
+        .filter(|r| r.drifted())
+        .map(|r| (r.address.clone(), r.action))
+        .collect();
     drifted.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
         drifted,
         vec![
-            ("ApplicationGateway/agw-openai-edge".to_string(), Action::Update),
-            ("VirtualNetworkPeering/hub-dev:hub".to_string(), Action::Update),
-            ("VirtualNetworkPeering/hub-prd:hub".to_string(), Action::Replace),
-            ("VirtualNetworkPeering/hub-prd:spoke".to_string(), Action::Create),
-            ("VirtualNetworkPeering/hub-stg:hub".to_string(), Action::Create),
-            ("VirtualNetworkPeering/hub-stg:spoke".to_string(), Action::Create),
+            (
+                "ApplicationGateway/agw-openai-edge".to_string(),
+                Action::Update
+            ),
+            (
+                "VirtualNetworkPeering/hub-dev:hub".to_string(),
+                Action::Update
+            ),
+            (
+                "VirtualNetworkPeering/hub-prd:hub".to_string(),
+                Action::Replace
+            ),
+            (
+                "VirtualNetworkPeering/hub-prd:spoke".to_string(),
+                Action::Create
+            ),
+            (
+                "VirtualNetworkPeering/hub-stg:hub".to_string(),
+                Action::Create
+            ),
+            (
+                "VirtualNetworkPeering/hub-stg:spoke".to_string(),
+                Action::Create
+            ),
             ("WafPolicy/waf-openai-edge".to_string(), Action::Update),
         ]
     );
-    let outcomes = engine::apply(&arm, &desired, &plan, RunOptions { dry_run: false, ..RunOptions::default() }).await;
-    assert!(outcomes.iter().all(|o| matches!(o.outcome, engine::Outcome::Converged { .. } | engine::Outcome::Unchanged)), "{outcomes:#?}");
-    assert!(!engine::plan_live(&arm, &desired, 4).await.unwrap().drifted());
+    let outcomes = engine::apply(
+        &arm,
+        &desired,
+        &plan,
+        RunOptions {
+            dry_run: false,
+            ..RunOptions::default()
+        },
+    )
+    .await;
+    assert!(
+        outcomes.iter().all(|o| matches!(
+            o.outcome,
+            engine::Outcome::Converged { .. } | engine::Outcome::Unchanged
+        )),
+        "{outcomes:#?}"
+    );
+    assert!(
+        !engine::plan_live(&arm, &desired, 4)
+            .await
+            .unwrap()
+            .drifted()
+    );
 }
 
 async fn regenerate(desired: &[azrecon::kinds::Desired]) {
@@ -79,7 +140,16 @@ async fn regenerate(desired: &[azrecon::kinds::Desired]) {
     seed_existing(&emu, desired);
     let arm = client(&emu);
     let plan = engine::plan_live(&arm, desired, 4).await.unwrap();
-    engine::apply(&arm, desired, &plan, RunOptions { dry_run: false, ..RunOptions::default() }).await;
+    engine::apply(
+        &arm,
+        desired,
+        &plan,
+        RunOptions {
+            dry_run: false,
+            ..RunOptions::default()
+        },
+    )
+    .await;
     drift(&emu, desired).await;
     let dir = seed_dir();
     let _ = std::fs::remove_dir_all(&dir);
@@ -87,7 +157,11 @@ async fn regenerate(desired: &[azrecon::kinds::Desired]) {
     for d in desired {
         if let Some(doc) = emu.resource(&d.id) {
             let name = d.address.replace(['/', ':'], "_");
-            std::fs::write(dir.join(format!("{name}.json")), serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
+            std::fs::write(
+                dir.join(format!("{name}.json")),
+                serde_json::to_string_pretty(&doc).unwrap() + "\n",
+            )
+            .unwrap();
         }
     }
 }

@@ -246,6 +246,11 @@ impl ArmClient {
         })
     }
 
+    /// The data-plane base URL of a vault in this client's cloud (see [`Cloud::key_vault_url`]).
+    pub fn key_vault_url(&self, vault: &str) -> Url {
+        self.inner.cloud.key_vault_url(vault)
+    }
+
     /// The base URL resource IDs are resolved against.
     pub fn endpoint(&self) -> &Url {
         &self.inner.endpoint

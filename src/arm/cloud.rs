@@ -103,6 +103,28 @@ impl Cloud {
         self.endpoints().2
     }
 
+    /// The data-plane base URL of the vault `vault`, ending in `/`: a subdomain of the Key Vault
+    /// audience (`https://<vault>.vault.azure.net/` in the public cloud). An audience on an IP
+    /// address or `localhost` (an ARM emulator) has no subdomains, so its vaults are paths on
+    /// its own origin: `https://127.0.0.1:PORT/_vault/<vault>/`.
+    pub fn key_vault_url(&self, vault: &str) -> Url {
+        let audience = self.key_vault_audience();
+        let vault = vault.to_ascii_lowercase();
+        let mut url = audience.clone();
+        let path_style = match audience.host() {
+            Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+            _ => true,
+        };
+        if path_style {
+            url.set_path(&format!("/{PATH_STYLE_VAULTS}/{vault}/"));
+        } else if let Some(host) = audience.host_str() {
+            // A vault name is a DNS label (checked by its kind), so the host stays valid.
+            let _ = url.set_host(Some(&format!("{vault}.{host}")));
+            url.set_path("/");
+        }
+        url
+    }
+
     /// Token scope for ARM calls: `<arm endpoint>/.default`.
     pub fn arm_scope(&self) -> String {
         scope_for(&self.arm_endpoint())
@@ -128,6 +150,9 @@ impl Cloud {
         }
     }
 }
+
+/// The path segment under which an audience without subdomains serves its vaults.
+pub const PATH_STYLE_VAULTS: &str = "_vault";
 
 /// `<audience>/.default`, without doubling the slash of a URL that ends in one.
 pub fn scope_for(audience: &Url) -> String {
@@ -172,6 +197,26 @@ mod tests {
             assert_eq!(cloud.authority_host().as_str(), authority, "{cloud:?}");
             assert_eq!(cloud.arm_scope(), arm_scope, "{cloud:?}");
             assert_eq!(cloud.key_vault_scope(), kv_scope, "{cloud:?}");
+        }
+    }
+
+    #[test]
+    fn vaults_are_subdomains_of_the_audience_or_paths_on_an_emulator() {
+        let cases = [
+            (Cloud::Public, "https://kv-edge.vault.azure.net/"),
+            (Cloud::UsGov, "https://kv-edge.vault.usgovcloudapi.net/"),
+            (Cloud::China, "https://kv-edge.vault.azure.cn/"),
+            (
+                Cloud::at_endpoint(Url::parse("https://127.0.0.1:8443").unwrap()),
+                "https://127.0.0.1:8443/_vault/kv-edge/",
+            ),
+            (
+                Cloud::at_endpoint(Url::parse("https://localhost:8443/").unwrap()),
+                "https://localhost:8443/_vault/kv-edge/",
+            ),
+        ];
+        for (cloud, want) in cases {
+            assert_eq!(cloud.key_vault_url("KV-Edge").as_str(), want, "{cloud:?}");
         }
     }
 

@@ -14,7 +14,7 @@ pub mod lro;
 mod pipeline;
 
 pub use client::{ArmClient, ArmClientOptions, Fetched, PutOptions, ReconcileRetry};
-pub use cloud::{Cloud, scope_for};
+pub use cloud::{Cloud, PATH_STYLE_VAULTS, scope_for};
 pub use credential::{AuthMode, EnvSnapshot, StaticToken, choose, credential};
 pub use error::{ArmError, Disposition, ErrorBody, OperationEnd, classify, retry_reason};
 pub use pipeline::PipelineRetry;

@@ -2,7 +2,10 @@
 //! resolve privately if its VNet is linked to a private DNS zone. Each check is a pure function
 //! of the desired resources and what ARM returned; `CHECKS` lists them all.
 
+mod gateway_secret_access;
 mod private_dns_link;
+
+pub use gateway_secret_access::parse_secret_uri;
 
 use crate::kinds::Desired;
 use crate::plan::{Finding, Live};
@@ -14,7 +17,10 @@ pub type LiveMap = HashMap<String, Option<Live>>;
 type Check = fn(&[Desired], &LiveMap) -> Vec<Finding>;
 
 /// Every cross-resource check, in the order their findings are listed.
-static CHECKS: &[Check] = &[private_dns_link::unlinked_backend_zones];
+static CHECKS: &[Check] = &[
+    private_dns_link::unlinked_backend_zones,
+    gateway_secret_access::check,
+];
 
 pub fn run(desired: &[Desired], live: &LiveMap) -> Vec<Finding> {
     CHECKS

@@ -294,6 +294,7 @@ fn put(
     let etag = kind.fresh_etag();
     let ctx = PutContext {
         store: &state.store,
+        directory: &state.directory,
         id,
         existing: existing.as_ref(),
         query: req.query,

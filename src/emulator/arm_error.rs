@@ -231,18 +231,6 @@ impl ArmError {
         )
     }
 
-    /// Microsoft.Authorization's answer to a role assignment for a principal Entra ID does not
-    /// know (yet): a new managed identity takes a while to replicate.
-    pub fn principal_not_found(principal: &str) -> ArmError {
-        ArmError::new(
-            400,
-            "PrincipalNotFound",
-            format!(
-                "Principal {principal} does not exist in the directory 00000000-0000-0000-0000-000000000000. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype"
-            ),
-        )
-    }
-
     /// A referenced resource exists but an operation on it is still running.
     pub fn referenced_not_provisioned(referenced: &str, by: &str, state: &str) -> ArmError {
         ArmError::new(
@@ -308,6 +296,43 @@ impl ArmError {
             400,
             "InvalidResourceId",
             format!("The path '{path}' is not a valid ARM resource path."),
+        )
+    }
+
+    /// Key Vault's answer to a setting it refuses.
+    pub fn bad_request(message: &str) -> ArmError {
+        ArmError::new(400, "BadRequest", message)
+    }
+
+    /// The principal is not (yet) in the directory: real ARM's answer while a new identity
+    /// replicates to Entra ID.
+    pub fn principal_not_found(principal: &str, tenant: &str) -> ArmError {
+        ArmError::new(
+            400,
+            "PrincipalNotFound",
+            format!(
+                "Principal {principal} does not exist in the directory {tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype"
+            ),
+        )
+    }
+
+    /// The same role is already assigned to the same principal at the same scope, under
+    /// another name.
+    pub fn role_assignment_exists(existing_name: &str) -> ArmError {
+        ArmError::new(
+            409,
+            "RoleAssignmentExists",
+            format!(
+                "The role assignment already exists. The ID of the existing role assignment is {existing_name}."
+            ),
+        )
+    }
+
+    pub fn role_assignment_update_not_permitted() -> ArmError {
+        ArmError::new(
+            400,
+            "RoleAssignmentUpdateNotPermitted",
+            "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
         )
     }
 }

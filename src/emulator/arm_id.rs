@@ -68,17 +68,45 @@ impl ArmId {
             .1
     }
 
-    /// `Microsoft.Network/virtualNetworks/virtualNetworkPeerings`, as spelt in the ID.
+    /// `Microsoft.Network/virtualNetworks/virtualNetworkPeerings`, as spelt in the ID. An
+    /// extension resource has its own provider's type:
+    /// `.../vaults/kv/providers/Microsoft.Authorization/roleAssignments/g` is
+    /// `Microsoft.Authorization/roleAssignments`.
     pub fn type_path(&self) -> String {
-        let mut out = self.namespace.clone();
-        for (t, _) in &self.segments {
+        let (mut out, types) = match self.extension_at() {
+            Some(at) => (self.segments[at].1.clone(), &self.segments[at + 1..]),
+            None => (self.namespace.clone(), &self.segments[..]),
+        };
+        for (t, _) in types {
             out.push('/');
             out.push_str(t);
         }
         out
     }
 
+    /// Where an extension resource's own provider starts: the index of its `providers` segment.
+    fn extension_at(&self) -> Option<usize> {
+        self.segments
+            .iter()
+            .rposition(|(t, _)| t.eq_ignore_ascii_case("providers"))
+    }
+
+    /// The resource an extension resource (a role assignment, say) is attached to.
+    pub fn extended(&self) -> Option<ArmId> {
+        let at = self.extension_at()?;
+        (at > 0).then(|| ArmId {
+            segments: self.segments[..at].to_vec(),
+            ..self.clone()
+        })
+    }
+
+    /// The parent resource; for a top-level extension resource, the resource it extends.
     pub fn parent(&self) -> Option<ArmId> {
+        if let Some(at) = self.extension_at()
+            && at + 2 == self.segments.len()
+        {
+            return self.extended();
+        }
         (self.segments.len() > 1).then(|| ArmId {
             segments: self.segments[..self.segments.len() - 1].to_vec(),
             ..self.clone()
@@ -233,5 +261,24 @@ mod tests {
             })
         );
         assert_eq!(ArmPath::parse("/other"), None);
+    }
+
+    #[test]
+    fn extension_resources_have_their_own_type_and_extend_their_scope() {
+        let vault = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
+        let on_vault = format!("{vault}/providers/Microsoft.Authorization/roleAssignments/g1");
+        let id = ArmId::parse(&on_vault).unwrap();
+        assert_eq!(id.type_path(), "Microsoft.Authorization/roleAssignments");
+        assert_eq!(id.to_string(), on_vault);
+        assert!(id.parent().unwrap().same_as(vault));
+        let on_secret =
+            format!("{vault}/secrets/cert/providers/Microsoft.Authorization/roleAssignments/g2");
+        let id = ArmId::parse(&on_secret).unwrap();
+        assert!(
+            id.extended()
+                .unwrap()
+                .same_as(&format!("{vault}/secrets/cert"))
+        );
+        assert_eq!(id.name(), "g2");
     }
 }

@@ -423,9 +423,10 @@ impl Plan {
             Fault::ReferencedResourceNotProvisioned { referenced } => error(
                 ArmError::referenced_not_provisioned(&referenced, path, "Updating"),
             ),
-            Fault::PrincipalNotFound { principal_id } => {
-                error(ArmError::principal_not_found(&principal_id))
-            }
+            Fault::PrincipalNotFound { principal_id } => error(ArmError::principal_not_found(
+                &principal_id,
+                super::types::TENANT_ID,
+            )),
         }
     }
 }

@@ -22,6 +22,8 @@ pub enum RequestKind {
     Admin,
     /// The managed-identity token endpoint.
     Identity,
+    /// The Key Vault data plane (`/_vault/...`).
+    KeyVault,
 }
 
 /// One served request and its response.

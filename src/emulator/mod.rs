@@ -14,6 +14,7 @@ mod arm;
 mod arm_error;
 mod arm_id;
 mod cli;
+mod directory;
 mod faults;
 mod identity;
 mod log;
@@ -23,6 +24,7 @@ mod state;
 mod store;
 mod tls;
 mod types;
+mod vault;
 
 use std::io;
 use std::net::SocketAddr;
@@ -38,6 +40,7 @@ use tokio_rustls::TlsAcceptor;
 pub use cli::{EmulatorArgs, run_cli};
 pub use faults::{BucketLimit, Fault, FaultError, FaultMatch, FaultRule, PathMatch, RateLimits};
 pub use log::{LoggedRequest, RequestKind};
+pub use vault::CertificateInfo;
 
 use arm_id::ArmId;
 use lro::Operations;
@@ -132,6 +135,8 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
             retry_after_secs: config.retry_after_secs,
             base_url: base_url.clone(),
         },
+        directory: Default::default(),
+        certificates: Default::default(),
     };
     match (&config.state_file, &config.seed_dir) {
         (Some(file), _) if file.exists() => {
@@ -252,6 +257,19 @@ impl Emulator {
     pub fn remove_raw(&self, id: &str) {
         let id = parse_or_panic(id);
         self.shared.write_state(|s| s.remove_raw(&id));
+    }
+
+    /// Stores a certificate's metadata on the Key Vault data plane of vault `vault`.
+    pub fn put_certificate(&self, vault: &str, name: &str, info: &CertificateInfo) {
+        self.shared
+            .write_state(|s| s.certificates.put(vault, name, info));
+    }
+
+    /// Makes the directory miss each principal's first `misses` lookups, as Entra ID does while
+    /// a new identity replicates: role assignments naming it fail with `PrincipalNotFound`.
+    pub fn set_principal_replication_misses(&self, misses: u32) {
+        self.shared
+            .write_state(|s| s.directory.replication_misses = misses);
     }
 
     /// Writes one oav traffic file per logged ARM exchange (not polls, admin or token calls)

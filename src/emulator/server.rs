@@ -23,7 +23,7 @@ use super::faults::{Admission, FaultTable, Plan, RequestClass, Throttle, subscri
 use super::log::{LoggedRequest, RequestKind, loggable_body, loggable_headers};
 use super::state::EmulatorState;
 use super::store::save_state;
-use super::{admin, identity};
+use super::{admin, identity, vault};
 
 /// Everything the connections share.
 pub(crate) struct Shared {
@@ -168,6 +168,15 @@ async fn respond(
             &query,
             &parts.headers,
             &shared.identity_secret,
+        ))
+    } else if vault::is_vault_path(&path) {
+        let state = lock(&shared.state);
+        Some(vault::handle(
+            &state.certificates,
+            &method,
+            &path,
+            &query,
+            &parts.headers,
         ))
     } else {
         arm_reply(shared, &method, &path, &query, &parts.headers, &body).await

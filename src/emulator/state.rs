@@ -5,9 +5,11 @@
 use serde_json::{Value, json};
 
 use super::arm_id::ArmId;
+use super::directory::Directory;
 use super::lro::{OperationKind, Operations, Outcome};
 use super::store::{Store, doc_id};
 use super::types::{kind_for, update_stored};
+use super::vault::Certificates;
 
 /// Fixed for the emulator's lifetime.
 #[derive(Debug, Clone)]
@@ -23,6 +25,9 @@ pub(crate) struct EmulatorState {
     pub store: Store,
     pub operations: Operations,
     pub settings: Settings,
+    pub directory: Directory,
+    /// The Key Vault data plane's certificates.
+    pub certificates: Certificates,
 }
 
 impl EmulatorState {

@@ -93,6 +93,7 @@ pub fn expand(manifest: &Manifest) -> Result<Vec<Desired>, ManifestErrors> {
     cx.check_subscriptions();
     manifest.resources.index(&mut cx);
     manifest.resources.expand(&mut cx);
+    super::live_ref::grants_before_use(&mut cx.desired);
     cx.check_cycles();
     if cx.errors.is_empty() {
         Ok(cx.desired)

@@ -7,17 +7,22 @@
 mod application_gateway;
 mod cognitive_services_account;
 mod expand;
+mod key_vault;
+mod key_vault_certificate;
+pub mod live_ref;
 mod peering;
 mod private_dns_zone;
 mod private_dns_zone_group;
 mod private_endpoint;
 mod public_ip_address;
+mod role_assignment;
 mod user_assigned_identity;
 mod virtual_network;
 mod virtual_network_link;
 mod waf_policy;
 
 pub use expand::{Desired, Expander, Origin, Placement, expand};
+pub use role_assignment::assignment_name;
 
 use crate::diff::{FieldChange, Rules};
 use crate::manifest::{Defaults, Entry};
@@ -125,6 +130,21 @@ registry! {
     // Before PrivateEndpoint: an endpoint orders itself after its zones' links.
     VirtualNetworkLink => virtual_network_link::VirtualNetworkLink,
     PrivateEndpoint => private_endpoint::PrivateEndpoint,
+    KeyVault => key_vault::KeyVault,
+    RoleAssignment => role_assignment::RoleAssignment,
+    KeyVaultCertificate => key_vault_certificate::KeyVaultCertificate,
+}
+
+/// The kind of the resource an ARM ID names, by the ID's resource type.
+pub fn by_resource_id(id: &str) -> Option<&'static dyn ArmKind> {
+    let lower = id.to_ascii_lowercase();
+    let (_, rest) = lower.rsplit_once("/providers/")?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let types: Vec<&str> = parts.iter().skip(1).step_by(2).copied().collect();
+    let arm_type = format!("{}/{}", parts.first()?, types.join("/"));
+    ALL.iter()
+        .copied()
+        .find(|k| k.arm_type().eq_ignore_ascii_case(&arm_type))
 }
 
 /// Looks a kind up by its manifest name.

@@ -40,8 +40,10 @@ pub fn manifest(text: &str) -> Vec<Desired> {
 }
 
 /// Seeds what the manifest refers to but azrecon never creates: every VNet, with an address
-/// space and the subnets that desired bodies name, and every Cognitive Services account.
+/// space and the subnets that desired bodies name, every Cognitive Services account, and (see
+/// [`seed_certificates`]) the certificates its gateways use.
 pub fn seed_existing(emulator: &Emulator, desired: &[Desired]) {
+    seed_certificates(emulator, desired);
     for (i, d) in desired
         .iter()
         .filter(|d| d.kind.name() == "VirtualNetwork")
@@ -120,6 +122,23 @@ pub fn account_doc(id: &str) -> Value {
             }
         }
     })
+}
+
+/// Stores every certificate the manifest's gateways use on the emulator's Key Vault data plane,
+/// valid for a year and named for the listeners' host names, so certificate health is clean.
+pub fn seed_certificates(emulator: &Emulator, desired: &[Desired]) {
+    let now = time::OffsetDateTime::now_utc();
+    for watched in azrecon::certificates::watched(desired) {
+        let mut names = watched.hosts.clone();
+        names.push("*.example.com".into());
+        let info = emulator::CertificateInfo {
+            subject: format!("CN={}", names[0]),
+            dns_names: names,
+            not_before: now - time::Duration::days(30),
+            expires: now + time::Duration::days(365),
+        };
+        emulator.put_certificate(&watched.vault, &watched.name, &info);
+    }
 }
 
 pub fn vnet_doc(id: &str, name: &str, prefix: &str) -> Value {

@@ -26,27 +26,14 @@ const SYNC: LongRunning = LongRunning {
 
 /// (lower-cased type path, kind). Long-running flags follow the specs of the api-versions the
 /// project uses.
-static TABLE: &[(&str, Generic)] = &[
-    (
-        "microsoft.network/publicipaddresses",
-        Generic {
-            type_name: Some("Microsoft.Network/publicIPAddresses"),
-            long_running: LRO,
-            resource_guid: true,
-        },
-    ),
-    (
-        "microsoft.keyvault/vaults",
-        Generic {
-            type_name: Some("Microsoft.KeyVault/vaults"),
-            long_running: LongRunning {
-                put: true,
-                delete: false,
-            },
-            resource_guid: false,
-        },
-    ),
-];
+static TABLE: &[(&str, Generic)] = &[(
+    "microsoft.network/publicipaddresses",
+    Generic {
+        type_name: Some("Microsoft.Network/publicIPAddresses"),
+        long_running: LRO,
+        resource_guid: true,
+    },
+)];
 
 static FALLBACK: Generic = Generic {
     type_name: None,

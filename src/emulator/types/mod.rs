@@ -4,19 +4,26 @@
 
 mod application_gateway;
 mod generic;
-mod managed_identity;
+mod key_vault;
 mod peering;
 mod private_dns_zone;
 mod private_dns_zone_group;
 mod private_endpoint;
+mod role_assignment;
+mod user_assigned_identity;
+
+pub(crate) use user_assigned_identity::TENANT_ID;
 mod virtual_network;
 mod virtual_network_link;
 mod waf_policy;
+
+pub(crate) use key_vault::vault_uri;
 
 use serde_json::{Map, Value};
 
 use super::arm_error::ArmError;
 use super::arm_id::ArmId;
+use super::directory::Directory;
 use super::store::Store;
 
 /// Which writes of a type the Azure REST API specs mark `x-ms-long-running-operation`.
@@ -29,6 +36,8 @@ pub(crate) struct LongRunning {
 /// What a kind may look at while it prepares a PUT body.
 pub(crate) struct PutContext<'a> {
     pub store: &'a Store,
+    /// Which principals role assignments can name.
+    pub directory: &'a Directory,
     pub id: &'a ArmId,
     pub existing: Option<&'a Value>,
     pub query: &'a [(String, String)],
@@ -96,14 +105,16 @@ static PEERING: peering::VirtualNetworkPeering = peering::VirtualNetworkPeering;
 static WAF_POLICY: waf_policy::WafPolicy = waf_policy::WafPolicy;
 static APPLICATION_GATEWAY: application_gateway::ApplicationGateway =
     application_gateway::ApplicationGateway;
-static MANAGED_IDENTITY: managed_identity::UserAssignedIdentity =
-    managed_identity::UserAssignedIdentity;
 static PRIVATE_ENDPOINT: private_endpoint::PrivateEndpoint = private_endpoint::PrivateEndpoint;
 static PRIVATE_DNS_ZONE_GROUP: private_dns_zone_group::PrivateDnsZoneGroup =
     private_dns_zone_group::PrivateDnsZoneGroup;
 static PRIVATE_DNS_ZONE: private_dns_zone::PrivateDnsZone = private_dns_zone::PrivateDnsZone;
 static VIRTUAL_NETWORK_LINK: virtual_network_link::VirtualNetworkLink =
     virtual_network_link::VirtualNetworkLink;
+static KEY_VAULT: key_vault::KeyVault = key_vault::KeyVault;
+static USER_ASSIGNED_IDENTITY: user_assigned_identity::UserAssignedIdentity =
+    user_assigned_identity::UserAssignedIdentity;
+static ROLE_ASSIGNMENT: role_assignment::RoleAssignment = role_assignment::RoleAssignment;
 
 /// The kind for a resource ID: a dedicated module, an entry of the generic table, or the plain
 /// synchronous fallback.
@@ -114,11 +125,13 @@ pub(crate) fn kind_for(id: &ArmId) -> &'static dyn ResourceKind {
         "microsoft.network/virtualnetworks/virtualnetworkpeerings" => &PEERING,
         "microsoft.network/applicationgatewaywebapplicationfirewallpolicies" => &WAF_POLICY,
         "microsoft.network/applicationgateways" => &APPLICATION_GATEWAY,
-        "microsoft.managedidentity/userassignedidentities" => &MANAGED_IDENTITY,
         "microsoft.network/privateendpoints" => &PRIVATE_ENDPOINT,
         "microsoft.network/privateendpoints/privatednszonegroups" => &PRIVATE_DNS_ZONE_GROUP,
         "microsoft.network/privatednszones" => &PRIVATE_DNS_ZONE,
         "microsoft.network/privatednszones/virtualnetworklinks" => &VIRTUAL_NETWORK_LINK,
+        "microsoft.keyvault/vaults" => &KEY_VAULT,
+        "microsoft.managedidentity/userassignedidentities" => &USER_ASSIGNED_IDENTITY,
+        "microsoft.authorization/roleassignments" => &ROLE_ASSIGNMENT,
         other => generic::lookup(other),
     }
 }
@@ -171,6 +184,27 @@ pub(crate) fn stable_uuid(seed: &str) -> String {
     .to_string()
 }
 
+/// Drops the etag the common PUT handling gives every resource, for types whose specs have
+/// none.
+pub(crate) fn strip_etag(store: &mut Store, id: &ArmId) {
+    if let Some(doc) = store.get_mut(id).and_then(Value::as_object_mut) {
+        doc.remove("etag");
+    }
+}
+
+/// Drops the etag and provisioning state the common PUT handling gives every resource, for
+/// types whose specs have neither.
+pub(crate) fn strip_etag_and_state(store: &mut Store, id: &ArmId) {
+    strip_etag(store, id);
+    if let Some(props) = store
+        .get_mut(id)
+        .and_then(|doc| doc.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+    {
+        props.remove("provisioningState");
+    }
+}
+
 /// A fresh weak etag, as ARM writes them.
 pub(crate) fn new_etag() -> String {
     format!("W/\"{}\"", uuid::Uuid::new_v4())
@@ -182,11 +216,12 @@ pub(crate) fn update_stored(store: &mut Store, id: &ArmId, update: impl FnOnce(&
     if let Some(doc) = store.get_mut(id) {
         let before = doc.clone();
         update(doc);
-        if *doc != before {
+        // A type without etags (a key vault, say) does not gain one.
+        if *doc != before
+            && let Some(old) = before.get("etag").filter(|e| e.is_string())
+        {
             let new = Value::String(kind_for(id).fresh_etag());
-            if let Some(old) = before.get("etag").filter(|e| e.is_string()) {
-                replace_etag(doc, old, &new);
-            }
+            replace_etag(doc, old, &new);
             doc["etag"] = new;
         }
     }
