@@ -138,6 +138,19 @@ async fn the_demo_seed_shows_the_documented_drift() {
 async fn regenerate(desired: &[azrecon::kinds::Desired]) {
     let emu = emulator().await;
     seed_existing(&emu, desired);
+    // The committed seed outlives this run: its certificate must stay valid for years.
+    let now = time::OffsetDateTime::now_utc();
+    for cert in azrecon::certificates::watched(desired) {
+        let mut names = cert.hosts.clone();
+        names.push("*.example.com".into());
+        let info = emulator::CertificateInfo {
+            subject: "CN=*.example.com".into(),
+            dns_names: names,
+            not_before: now - time::Duration::days(1),
+            expires: now + time::Duration::days(3650),
+        };
+        emu.put_certificate(&cert.vault, &cert.name, &info);
+    }
     let arm = client(&emu);
     let plan = engine::plan_live(&arm, desired, 4).await.unwrap();
     engine::apply(
@@ -154,6 +167,14 @@ async fn regenerate(desired: &[azrecon::kinds::Desired]) {
     let dir = seed_dir();
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    for cert in azrecon::certificates::watched(desired) {
+        let doc = emu.certificate(&cert.vault, &cert.name).unwrap();
+        let file = dir.join(format!(
+            "KeyVaultCertificate_{}_{}.json",
+            cert.vault, cert.name
+        ));
+        std::fs::write(file, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
+    }
     for d in desired {
         if let Some(doc) = emu.resource(&d.id) {
             let name = d.address.replace(['/', ':'], "_");

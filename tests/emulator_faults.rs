@@ -254,35 +254,46 @@ async fn server_errors_and_operation_conflicts_have_arm_shapes() {
 #[tokio::test]
 async fn principal_not_found_is_answered_as_authorization_does() {
     let h = Harness::new().await;
+    // A real principal, so that only the injected fault refuses the assignment.
+    let identity = format!(
+        "{SUB}/resourceGroups/rg-edge/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-agw?api-version=2023-01-31"
+    );
+    let created = h
+        .send(
+            Method::PUT,
+            &identity,
+            Some(&json!({"location": "koreacentral"})),
+        )
+        .await;
+    let principal = created.body["properties"]["principalId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Scoped to a resource (here the identity itself), as role assignments are.
     let assignment = format!(
-        "{SUB}/resourceGroups/rg-edge/providers/Microsoft.Authorization/roleAssignments/6f1ad7b8-0000-4000-8000-000000000001"
+        "{SUB}/resourceGroups/rg-edge/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-agw/providers/Microsoft.Authorization/roleAssignments/6f1ad7b8-0000-4000-8000-000000000001"
     );
     h.fault(
         FaultRule::new(Fault::PrincipalNotFound {
-            principal_id: "11111111-2222-3333-4444-555555555555".into(),
+            principal_id: principal.clone(),
         })
         .path_regex(r"/providers/Microsoft\.Authorization/roleAssignments/[^/]+$")
         .times(1),
     );
     let body = json!({ "properties": {
         "roleDefinitionId": format!("{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"),
-        "principalId": "11111111-2222-3333-4444-555555555555" } });
+        "principalId": principal } });
     let url = format!("{assignment}?api-version=2022-04-01");
     let refused = h.send(Method::PUT, &url, Some(&body)).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(refused.code(), "PrincipalNotFound");
+    let message = refused.body["error"]["message"].as_str().unwrap();
     assert!(
-        refused.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Principal 11111111-2222-3333-4444-555555555555 does not exist")
+        message.starts_with(&format!("Principal {principal} does not exist")),
+        "{message}"
     );
-    assert!(
-        h.send(Method::PUT, &url, Some(&body))
-            .await
-            .status
-            .is_success()
-    );
+    let accepted = h.send(Method::PUT, &url, Some(&body)).await;
+    assert!(accepted.status.is_success(), "{:?}", accepted.body);
 }
 
 #[tokio::test]

@@ -410,7 +410,11 @@ resources:
 #[test]
 fn the_real_gateway_is_checked_and_written_after_the_grant_to_its_identity() {
     let without = with_real_gateway("");
-    let findings = plan(&without, &HashMap::new()).findings;
+    let findings: Vec<_> = plan(&without, &HashMap::new())
+        .findings
+        .into_iter()
+        .filter(|f| f.message.contains("cannot read secret"))
+        .collect();
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].subject, "ApplicationGateway/agw");
     assert!(

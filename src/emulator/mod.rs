@@ -146,6 +146,10 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
         (_, Some(dir)) => {
             for file in store::seed_files(dir)? {
                 for doc in store::read_documents(&file)? {
+                    // Key Vault certificates come as the data plane returns them.
+                    if state.certificates.put_bundle(&doc) {
+                        continue;
+                    }
                     let id = store::doc_id(&doc).ok_or_else(|| EmulatorError::Seed {
                         path: file.clone(),
                         reason: "a document has no valid ARM resource `id`".into(),
@@ -263,6 +267,11 @@ impl Emulator {
     pub fn put_certificate(&self, vault: &str, name: &str, info: &CertificateInfo) {
         self.shared
             .write_state(|s| s.certificates.put(vault, name, info));
+    }
+
+    /// A certificate's `CertificateBundle` as the data plane returns it.
+    pub fn certificate(&self, vault: &str, name: &str) -> Option<Value> {
+        self.shared.with_state(|s| s.certificates.get(vault, name))
     }
 
     /// Makes the directory miss each principal's first `misses` lookups, as Entra ID does while

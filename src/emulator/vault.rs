@@ -44,6 +44,36 @@ impl Certificates {
     pub fn put(&mut self, vault: &str, name: &str, info: &CertificateInfo) {
         self.0.insert(key(vault, name), bundle(vault, name, info));
     }
+
+    pub fn get(&self, vault: &str, name: &str) -> Option<Value> {
+        self.0.get(&key(vault, name)).cloned()
+    }
+
+    /// Stores a `CertificateBundle` exactly as the data plane returns it, found by its `id`
+    /// (`https://<vault>.vault.azure.net/certificates/<name>/<version>`). `false` if the
+    /// document is not one.
+    pub fn put_bundle(&mut self, doc: &Value) -> bool {
+        let Some(url) = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| url::Url::parse(id).ok())
+        else {
+            return false;
+        };
+        let vault = url
+            .host_str()
+            .and_then(|h| h.split('.').next())
+            .unwrap_or_default()
+            .to_string();
+        let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+        match segments.as_slice() {
+            ["certificates", name, ..] if !vault.is_empty() => {
+                self.0.insert(key(&vault, name), doc.clone());
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A `CertificateBundle` as Key Vault 7.4 returns it, without the public certificate bytes.
