@@ -46,6 +46,8 @@ fn target(emu: &azrecon::emulator::Emulator, auth: &str) -> Target {
         "custom".into(),
         "--arm-endpoint".into(),
         emu.base_url(),
+        "--key-vault-audience".into(),
+        emu.base_url(),
         "--ca-cert".into(),
         ca.path().display().to_string(),
         "--auth".into(),
