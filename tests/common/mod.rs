@@ -2,6 +2,8 @@
 //! its test CA, and what the example manifest refers to (VNets, accounts) seeded as existing.
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod oav;
+
 use azrecon::arm::{ArmClient, ArmClientOptions, Cloud, StaticToken};
 use azrecon::emulator::{self, Emulator, EmulatorConfig};
 use azrecon::kinds::{Desired, expand};
