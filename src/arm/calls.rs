@@ -22,10 +22,13 @@ pub struct CallCount {
     pub seconds: f64,
 }
 
+/// Requests and their summed duration, by (method, status).
+type Counts = BTreeMap<(String, String), (u64, Duration)>;
+
 /// The shared registry of request counts. Cheap to clone; clones count into the same registry.
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter {
-    counts: Arc<Mutex<BTreeMap<(String, String), (u64, Duration)>>>,
+    counts: Arc<Mutex<Counts>>,
 }
 
 impl CallCounter {

@@ -271,6 +271,16 @@ fn gateway(p: &mut Picture, gw: &Desired, desired: &[Desired], drift: &Drift<'_>
             p.edge(g, v, None, Line::Placement, Mark::Clean);
         }
     }
+    if let Some(policy) = props["firewallPolicy"]["id"].as_str() {
+        let w = p.node(
+            &policy.to_ascii_lowercase(),
+            vec![last_segment(policy).to_owned(), "WAF policy".into()],
+            Shape::Resource,
+            subscription_of(policy),
+            drift.of(policy),
+        );
+        p.edge(g, w, None, Line::Placement, Mark::Clean);
+    }
     let mut listeners = HashMap::new();
     for (name, lp) in names(&props["httpListeners"]) {
         let mut hosts = strings(&lp["hostNames"]);

@@ -117,7 +117,7 @@ mod tests {
         let block = live_block(&[op(Some("Updating"), 130), other]);
         assert_eq!(
             block,
-            "  … PUT .../applicationGateways/agw         Updating      2m10s\n  … DELETE .../virtualNetworkPeerings/p      InProgress    1m01s\n"
+            "  … PUT .../applicationGateways/agw      Updating      2m10s\n  … DELETE .../virtualNetworkPeerings/p  InProgress    1m01s\n"
         );
     }
 }

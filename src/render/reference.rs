@@ -29,8 +29,11 @@ pub fn manifest_reference(schema: &Value) -> String {
     if let Some((_, first)) = kinds.first()
         && let Some(entry) = ref_name(&first["items"])
     {
-        out.push_str("## Entries\n\nEvery entry under `resources.<Kind>` has these fields; `spec` is the kind's own.\n\n");
-        fields(&mut out, &defs[entry], &mut queue);
+        out.push_str("## Entries\n\nEvery entry under `resources.<Kind>` has these fields; `spec` is the kind's own (see [Kinds](#kinds)).\n\n");
+        let mut entry = defs[entry].clone();
+        entry["properties"]["spec"] =
+            serde_json::json!({"type": "object", "description": "The kind's own fields."});
+        fields(&mut out, &entry, &mut queue);
     }
     out.push_str("## Kinds\n\n");
     for (kind, list) in &kinds {
@@ -131,13 +134,28 @@ fn fields(out: &mut String, schema: &Value, queue: &mut VecDeque<String>) {
     out.push('\n');
 }
 
+/// The type a schema refers to: directly, or as the one non-null option of an optional value.
 fn ref_name(schema: &Value) -> Option<&str> {
-    schema["$ref"].as_str()?.strip_prefix("#/$defs/")
+    if let Some(name) = schema["$ref"].as_str() {
+        return name.strip_prefix("#/$defs/");
+    }
+    let options = schema["anyOf"].as_array().or(schema["oneOf"].as_array())?;
+    match options
+        .iter()
+        .filter(|o| o["type"] != "null")
+        .collect::<Vec<_>>()[..]
+    {
+        [only] => ref_name(only),
+        _ => None,
+    }
 }
 
 /// A short type description; referred types are queued for their own section.
 fn type_of(schema: &Value, queue: &mut VecDeque<String>) -> String {
-    if let Some(name) = ref_name(schema) {
+    if let Some(name) = schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
         queue.push_back(name.to_owned());
         return format!("[{name}](#{})", name.to_ascii_lowercase());
     }
