@@ -3,7 +3,8 @@
 # - Kubernetes manifests against the Kubernetes API's JSON schemas, strictly (no unknown
 #   fields), with kubernetes-validate;
 # - the GitHub Actions workflow against the GitHub workflow schema, with check-jsonschema;
-# - the Container Apps job against the Microsoft.App models of the Azure SDK for Python.
+# - the Container Apps job against the Microsoft.App models of the Azure SDK for Python;
+# - the JSON reports of the demo's dry run and reconcile against docs/plan.schema.json.
 # The tools are installed from PyPI into a virtual environment (AZRECON_DEPLOY_VENV, by default
 # under the system's temporary folder), pinned, once.
 set -euo pipefail
@@ -17,4 +18,10 @@ fi
 "$venv/bin/kubernetes-validate" --strict --kubernetes-version 1.33.0 manifests/deploy/kubernetes/*.yaml
 "$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows manifests/deploy/github/*.yml
 "$venv/bin/python" scripts/check_containerapps_job.py manifests/deploy/containerapps/*.yaml
-echo "deploy examples: 3 checks passed"
+reports="$(mktemp -d)"
+trap 'rm -rf "$reports"' EXIT
+demo=(-f manifests/examples --emulator-seed manifests/examples/live --output json)
+cargo run --quiet -- reconcile --dry-run "${demo[@]}" > "$reports/dry-run.json" || [ $? -eq 2 ]
+cargo run --quiet -- reconcile "${demo[@]}" > "$reports/reconcile.json"
+"$venv/bin/check-jsonschema" --schemafile docs/plan.schema.json "$reports"/*.json
+echo "deploy examples and report schema: 4 checks passed"

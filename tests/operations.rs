@@ -353,3 +353,85 @@ async fn long_running_operations_report_start_status_and_end() {
         "a poll reported ARM's status: {states:?}"
     );
 }
+
+#[test]
+fn report_schema_is_committed_and_up_to_date() {
+    let generated = serde_json::to_string_pretty(&render::report_schema()).unwrap() + "\n";
+    let path = root().join("docs/plan.schema.json");
+    if std::env::var_os("AZRECON_REGENERATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/plan.schema.json is stale: rerun this test with AZRECON_REGENERATE_DOCS=1"
+    );
+}
+
+/// The properties a schema declares, following a `$ref` into `$defs`.
+fn declared<'s>(schema: &'s serde_json::Value, node: &'s serde_json::Value) -> Vec<&'s str> {
+    let node = match node["$ref"].as_str() {
+        Some(r) => &schema["$defs"][r.trim_start_matches("#/$defs/")],
+        None => node,
+    };
+    node["properties"]
+        .as_object()
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn real_reports_use_only_what_the_schema_declares() {
+    let schema = render::report_schema();
+    let emu = demo_emulator().await;
+    let arm = client(&emu);
+    let desired = example_manifest();
+    let plan = engine::plan_live(&arm, &desired, 8).await.unwrap();
+    let opts = RunOptions {
+        dry_run: false,
+        ..RunOptions::default()
+    };
+    let outcomes = engine::apply(&arm, &desired, &plan, opts).await;
+    let report: serde_json::Value =
+        serde_json::from_str(&render::report_json(&plan, Some(&outcomes))).unwrap();
+
+    assert_eq!(report["formatVersion"], "1");
+    let top = declared(&schema, &schema);
+    for key in report.as_object().unwrap().keys() {
+        assert!(top.contains(&key.as_str()), "{key} not in {top:?}");
+    }
+    let resource_schema = &schema["properties"]["resources"]["items"];
+    let resource_keys = declared(&schema, resource_schema);
+    let change_keys = declared(&schema, &schema["$defs"]["FieldChange"]);
+    for resource in report["resources"].as_array().unwrap() {
+        for key in resource.as_object().unwrap().keys() {
+            assert!(
+                resource_keys.contains(&key.as_str()),
+                "{key} not in {resource_keys:?}"
+            );
+        }
+        for change in resource["changes"].as_array().into_iter().flatten() {
+            for key in change.as_object().unwrap().keys() {
+                assert!(change_keys.contains(&key.as_str()), "{key}");
+            }
+        }
+    }
+    let required = |node: &serde_json::Value| -> Vec<String> {
+        node["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(required(&schema), ["formatVersion", "resources"]);
+    for key in required(&schema["$defs"]["ResourcePlan"]) {
+        for resource in report["resources"].as_array().unwrap() {
+            assert!(
+                resource.get(&key).is_some(),
+                "{key} missing from {resource}"
+            );
+        }
+    }
+    assert_eq!(report["outcomes"].as_array().unwrap().len(), desired.len());
+}

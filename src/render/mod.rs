@@ -12,7 +12,7 @@ mod summary;
 
 pub use graph::{GraphFormat, topology};
 pub use human::{HumanStyle, outcomes_text, plan_text};
-pub use json::{plan_json, report_json};
+pub use json::{plan_json, report_json, report_schema};
 pub use metrics::{RunMetrics, prometheus_text};
 pub use progress::{InFlight, elapsed_text, live_block, short_id, waiting_line};
 pub use reference::manifest_reference;
