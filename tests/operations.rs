@@ -435,3 +435,24 @@ async fn real_reports_use_only_what_the_schema_declares() {
     }
     assert_eq!(report["outcomes"].as_array().unwrap().len(), desired.len());
 }
+
+#[test]
+fn a_piped_plan_has_no_colour_even_without_no_color() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_azrecon"));
+    cmd.args([
+        "reconcile",
+        "--dry-run",
+        "-f",
+        "manifests/examples",
+        "--emulator-seed",
+        "manifests/examples/live",
+    ])
+    .current_dir(root())
+    .env_remove("NO_COLOR")
+    .env_remove("AZRECON_CLOUD");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("~ WafPolicy/waf-openai-edge (update)"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "no ANSI escapes when piped");
+}
