@@ -453,6 +453,9 @@ fn a_piped_plan_has_no_colour_even_without_no_color() {
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("~ WafPolicy/waf-openai-edge (update)"), "{stdout}");
+    assert!(
+        stdout.contains("~ WafPolicy/waf-openai-edge (update)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains('\x1b'), "no ANSI escapes when piped");
 }
