@@ -36,7 +36,7 @@ impl Default for RunOptions {
 const MAX_REPLANS: usize = 2;
 
 /// What happened to one resource during apply.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", tag = "outcome")]
 pub enum Outcome {
     /// Nothing to write.
@@ -65,7 +65,7 @@ pub enum Outcome {
     },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ResourceOutcome {
     pub address: String,
     #[serde(flatten)]

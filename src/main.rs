@@ -1,4 +1,5 @@
 mod cli;
+mod progress;
 
 use clap::Parser;
 use cli::{Cli, Exit, LogFormat, run};

@@ -7,6 +7,7 @@
 use crate::diff::{self, FieldChange, Op};
 use crate::kinds::{ArmKind, Desired, Repair, StatusIssue, live_ref};
 use crate::manifest::Policy;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -19,7 +20,7 @@ pub struct Live {
     pub etag: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Action {
     /// Live matches desired: nothing to do, and nothing is written.
@@ -35,7 +36,7 @@ pub enum Action {
 }
 
 /// What will happen to one resource, and why.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourcePlan {
     pub address: String,
@@ -45,17 +46,17 @@ pub struct ResourcePlan {
     pub policy: Policy,
     pub action: Action,
     /// Field differences, desired against live.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
     /// Drift in the resource's state rather than its fields.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub status: Vec<StatusIssue>,
     /// Why the change is destructive; such changes need `--allow-destructive`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub destructive: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     pub origin: String,
     /// What to send, when something is to be sent.
@@ -93,7 +94,7 @@ impl ResourcePlan {
 }
 
 /// Something found by looking across resources (or outside ARM), rather than in one body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub severity: Severity,
@@ -102,7 +103,7 @@ pub struct Finding {
     pub message: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Severity {
     /// Worth knowing; does not fail a drift check.
@@ -111,13 +112,13 @@ pub enum Severity {
     Drift,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub format_version: &'static str,
     /// Resources in dependency waves: each wave only depends on earlier ones.
     pub resources: Vec<ResourcePlan>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
     #[serde(skip)]
     pub waves: Vec<Vec<usize>>,

@@ -9,10 +9,12 @@
 //!   classifier says the ARM error is transient (`AnotherOperationInProgress`, a failed
 //!   operation with `RetryableError`, ...), with jittered exponential backoff until a deadline.
 
+use super::calls::CallCounter;
 use super::cloud::Cloud;
 use super::error::{ArmError, Disposition, ErrorBody, retry_reason};
 use super::lro::{self, Initial, Operation, PollOutcome, PollVia, Reply};
 use super::pipeline::{self, PipelineRetry};
+use super::progress::{LroEvent, LroState, ProgressSink, reported_status};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::headers::{ETAG, HeaderName, Headers, IF_MATCH};
 use azure_core::http::{Context, HttpClient, Method, Pipeline, PipelineSendOptions, Request, Url};
@@ -65,6 +67,10 @@ pub struct ArmClientOptions {
     pub pipeline_retry: PipelineRetry,
     /// Retries of whole calls on transient ARM errors.
     pub reconcile_retry: ReconcileRetry,
+    /// Where every request is counted, by method and status.
+    pub calls: CallCounter,
+    /// Who hears about long-running operations while the client waits on them.
+    pub progress: Option<ProgressSink>,
 }
 
 impl ArmClientOptions {
@@ -79,6 +85,8 @@ impl ArmClientOptions {
             max_lro_wait: Duration::from_secs(3600),
             pipeline_retry: PipelineRetry::default(),
             reconcile_retry: ReconcileRetry::default(),
+            calls: CallCounter::new(),
+            progress: None,
         }
     }
 }
@@ -118,6 +126,8 @@ struct Inner {
     pipeline_retry: PipelineRetry,
     reconcile_retry: ReconcileRetry,
     max_lro_wait: Duration,
+    calls: CallCounter,
+    progress: Option<ProgressSink>,
 }
 
 impl fmt::Debug for ArmClient {
@@ -197,6 +207,7 @@ impl ArmClient {
                 scope,
                 &opts.user_agent,
                 &opts.pipeline_retry,
+                &opts.calls,
             )?,
             endpoint,
             cloud: opts.cloud,
@@ -206,6 +217,8 @@ impl ArmClient {
             pipeline_retry: opts.pipeline_retry,
             reconcile_retry: opts.reconcile_retry,
             max_lro_wait: opts.max_lro_wait,
+            calls: opts.calls,
+            progress: opts.progress,
         })
     }
 
@@ -234,6 +247,7 @@ impl ArmClient {
                 inner.cloud.key_vault_scope(),
                 &inner.user_agent,
                 &inner.pipeline_retry,
+                &inner.calls,
             )?,
             endpoint: audience,
             cloud: inner.cloud.clone(),
@@ -243,12 +257,19 @@ impl ArmClient {
             pipeline_retry: inner.pipeline_retry.clone(),
             reconcile_retry: inner.reconcile_retry.clone(),
             max_lro_wait: inner.max_lro_wait,
+            calls: inner.calls.clone(),
+            progress: inner.progress.clone(),
         })
     }
 
     /// The data-plane base URL of a vault in this client's cloud (see [`Cloud::key_vault_url`]).
     pub fn key_vault_url(&self, vault: &str) -> Url {
         self.inner.cloud.key_vault_url(vault)
+    }
+
+    /// The registry counting this client's requests (shared with its siblings).
+    pub fn calls(&self) -> &CallCounter {
+        &self.inner.calls
     }
 
     /// The base URL resource IDs are resolved against.
@@ -524,32 +545,58 @@ impl ArmClient {
         first_wait: Duration,
     ) -> Result<(), ArmError> {
         let started = Instant::now();
-        let deadline = started + self.inner.max_lro_wait;
-        let mut wait = first_wait;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(ArmError::LroTimeout {
+        let tell = |state: LroState| {
+            if let Some(progress) = &self.inner.progress {
+                progress.send(&LroEvent {
+                    method: match op {
+                        Operation::Put => "PUT",
+                        Operation::Delete => "DELETE",
+                    },
                     resource_id: resource_id.to_owned(),
-                    waited: started.elapsed(),
+                    elapsed: started.elapsed(),
+                    state,
                 });
             }
-            tokio::time::sleep(wait.min(remaining)).await;
-            let response = self
-                .send(resource_id, Method::Get, url.clone(), &[], None)
-                .await?;
-            match lro::poll_outcome(
-                op,
-                via,
-                resource_id,
-                response.reply(),
-                OffsetDateTime::now_utc,
-            ) {
-                PollOutcome::Pending { retry_after } => wait = retry_after,
-                PollOutcome::Succeeded => return Ok(()),
-                PollOutcome::Failed(e) | PollOutcome::Canceled(e) => return Err(e),
+        };
+        tell(LroState::Started);
+        let deadline = started + self.inner.max_lro_wait;
+        let result = async {
+            let mut wait = first_wait;
+            loop {
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    return Err(ArmError::LroTimeout {
+                        resource_id: resource_id.to_owned(),
+                        waited: started.elapsed(),
+                    });
+                }
+                tokio::time::sleep(wait.min(remaining)).await;
+                let response = self
+                    .send(resource_id, Method::Get, url.clone(), &[], None)
+                    .await?;
+                match lro::poll_outcome(
+                    op,
+                    via,
+                    resource_id,
+                    response.reply(),
+                    OffsetDateTime::now_utc,
+                ) {
+                    PollOutcome::Pending { retry_after } => {
+                        tell(LroState::Running {
+                            status: reported_status(&response.body),
+                        });
+                        wait = retry_after;
+                    }
+                    PollOutcome::Succeeded => return Ok(()),
+                    PollOutcome::Failed(e) | PollOutcome::Canceled(e) => return Err(e),
+                }
             }
         }
+        .await;
+        tell(LroState::Finished {
+            succeeded: result.is_ok(),
+        });
+        result
     }
 }
 

@@ -14,9 +14,10 @@
 
 use super::cloud::Cloud;
 use super::error::ArmError;
+use super::pipeline;
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
-use azure_core::http::ClientOptions;
+use azure_core::http::{ClientOptions, Transport};
 use azure_core::time::{Duration, OffsetDateTime};
 use azure_identity::{
     AzureCliCredential, ClientAssertionCredentialOptions, ClientSecretCredential,
@@ -130,6 +131,8 @@ pub fn choose(env: &EnvSnapshot) -> AuthMode {
 }
 
 /// Builds the credential for `mode` (`Auto` resolved by [`choose`]) against `cloud`'s authority.
+/// Token requests trust `extra_root_ca_pem` besides the system's roots, as ARM requests do, so a
+/// custom cloud's authority may use the same private CA as its ARM endpoint.
 ///
 /// Managed identity uses a user-assigned identity when `AZURE_CLIENT_ID` is set, else the
 /// system-assigned one; azure_identity itself picks App Service/Arc/Cloud Shell endpoints from
@@ -138,6 +141,7 @@ pub fn credential(
     mode: AuthMode,
     cloud: &Cloud,
     env: &EnvSnapshot,
+    extra_root_ca_pem: Option<&str>,
 ) -> Result<Arc<dyn TokenCredential>, ArmError> {
     let mode = match mode {
         AuthMode::Auto => choose(env),
@@ -148,8 +152,10 @@ pub fn credential(
         mode: mode.name(),
         source,
     };
+    let http = pipeline::http_client(extra_root_ca_pem)?;
     let client_options = || ClientOptions {
         cloud: Some(Arc::new(cloud.configuration())),
+        transport: Some(Transport::new(http.clone())),
         ..ClientOptions::default()
     };
     let credential: Arc<dyn TokenCredential> = match mode {
@@ -290,7 +296,8 @@ mod tests {
     #[test]
     fn missing_workload_identity_variables_are_a_credential_error() {
         let env = EnvSnapshot::from_pairs([(AZURE_FEDERATED_TOKEN_FILE, "/nonexistent/token")]);
-        let err = credential(AuthMode::Auto, &Cloud::Public, &env).expect_err("no tenant/client");
+        let err =
+            credential(AuthMode::Auto, &Cloud::Public, &env, None).expect_err("no tenant/client");
         assert!(
             matches!(
                 err,
@@ -310,7 +317,7 @@ mod tests {
             (AZURE_CLIENT_ID, "client"),
             (AZURE_CLIENT_SECRET, "hunter2"),
         ]);
-        let cred = credential(AuthMode::Auto, &Cloud::UsGov, &env).expect("valid variables");
+        let cred = credential(AuthMode::Auto, &Cloud::UsGov, &env, None).expect("valid variables");
         assert!(!format!("{cred:?}").contains("hunter2"));
     }
 

@@ -1,12 +1,13 @@
 //! Assembles the azure_core `Pipeline` every ARM request goes through: per-call policies
 //! (client request id, from azure_core), then the retry policy, then per-try policies (bearer
-//! token for the cloud's scope, our user agent, azure_core's sanitized logging), then a
+//! token for the cloud's scope, our user agent, the request counter), then a
 //! `reqwest` transport that trusts an extra root CA when one is given.
 //!
 //! The retry policy here handles faults below ARM's error model: no response at all (I/O,
 //! connection) and the statuses the error classifier calls transient. It honours
 //! `Retry-After`, capped by [`PipelineRetry::max_delay`] so a far-off date cannot stall a run.
 
+use super::calls::{CallCounter, CountCalls};
 use super::error::{ArmError, RETRYABLE_STATUSES};
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
@@ -80,6 +81,7 @@ pub fn build(
     scope: String,
     user_agent: &str,
     retry: &PipelineRetry,
+    calls: &CallCounter,
 ) -> Result<Pipeline, ArmError> {
     if !is_header_safe(user_agent) {
         return Err(ArmError::Config(format!(
@@ -95,6 +97,7 @@ pub fn build(
     let per_try: Vec<Arc<dyn Policy>> = vec![
         Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope])),
         Arc::new(user_agent),
+        Arc::new(CountCalls(calls.clone())),
     ];
     Ok(Pipeline::new(
         Some(env!("CARGO_PKG_NAME")),

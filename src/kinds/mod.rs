@@ -31,14 +31,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// What a kind's live resource says about itself beyond its fields, and how to repair it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, JsonSchema)]
 pub struct StatusIssue {
     pub message: String,
     pub repair: Repair,
 }
 
 /// How a status issue is repaired.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", tag = "type")]
 pub enum Repair {
     /// PUT the resource again with these query parameters (for example a peering resync).
