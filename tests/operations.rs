@@ -87,6 +87,23 @@ async fn topology_pictures_of_the_example() {
     );
 }
 
+/// The manifest files point yaml-language-server at this committed schema.
+#[test]
+fn manifest_json_schema_is_committed_and_up_to_date() {
+    let generated = serde_json::to_string_pretty(&azrecon::manifest::json_schema()).unwrap() + "\n";
+    let path = root().join("schema/manifest.schema.json");
+    if std::env::var_os("AZRECON_REGENERATE_DOCS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schema/manifest.schema.json is stale: run `azrecon schema > schema/manifest.schema.json` \
+         (or this test with AZRECON_REGENERATE_DOCS=1)"
+    );
+}
+
 #[test]
 fn manifest_reference_is_generated_from_the_schema_and_up_to_date() {
     let generated = render::manifest_reference(&azrecon::manifest::json_schema());
