@@ -606,43 +606,31 @@ async fn demo(file: PathBuf, seed: PathBuf) -> anyhow::Result<Exit> {
         file.display(),
         seed.display()
     );
-    step("1. azrecon reconcile --dry-run: what drifted");
-    let before = run_once(
-        &target.arm,
-        &desired,
-        dry(true),
-        CertificateHealth::Check,
-        Output::Human,
-        style,
-    )
-    .await?
-    .exit;
-    println!("(exit code {})", before as i32);
-    step("2. azrecon reconcile: fix it");
-    let applied = run_once(
-        &target.arm,
-        &desired,
-        dry(false),
-        CertificateHealth::Check,
-        Output::Human,
-        style,
-    )
-    .await?
-    .exit;
-    println!("(exit code {})", applied as i32);
-    step("3. azrecon reconcile --dry-run: converged, nothing left to write");
-    let after = run_once(
-        &target.arm,
-        &desired,
-        dry(true),
-        CertificateHealth::Check,
-        Output::Human,
-        style,
-    )
-    .await?
-    .exit;
-    println!("(exit code {})", after as i32);
-    Ok(after)
+    let stages = [
+        ("1. azrecon reconcile --dry-run: what drifted", true),
+        ("2. azrecon reconcile: fix it", false),
+        (
+            "3. azrecon reconcile --dry-run: converged, nothing left to write",
+            true,
+        ),
+    ];
+    let mut last = Exit::Clean;
+    for (title, dry_run) in stages {
+        step(title);
+        let opts = dry(dry_run);
+        last = run_once(
+            &target.arm,
+            &desired,
+            opts,
+            CertificateHealth::Check,
+            Output::Human,
+            style,
+        )
+        .await?
+        .exit;
+        println!("(exit code {})", last as i32);
+    }
+    Ok(last)
 }
 
 fn dry(dry_run: bool) -> RunOptions {

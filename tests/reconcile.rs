@@ -16,25 +16,6 @@ fn opts(dry_run: bool) -> RunOptions {
     }
 }
 
-async fn converge(
-    arm: &azrecon::arm::ArmClient,
-    desired: &[azrecon::kinds::Desired],
-) -> Vec<engine::ResourceOutcome> {
-    let plan = engine::plan_live(arm, desired, 4).await.unwrap();
-    engine::apply(arm, desired, &plan, opts(false)).await
-}
-
-fn all_settled(outcomes: &[engine::ResourceOutcome]) {
-    for o in outcomes {
-        assert!(
-            matches!(o.outcome, Outcome::Converged { .. } | Outcome::Unchanged),
-            "{}: {:?}",
-            o.address,
-            o.outcome
-        );
-    }
-}
-
 #[tokio::test]
 async fn dry_run_writes_nothing() {
     let emu = emulator().await;
@@ -59,8 +40,8 @@ async fn empty_world_converges_then_costs_one_get_per_resource() {
     let arm = client(&emu);
     let desired = example_manifest();
     seed_existing(&emu, &desired);
-    let outcomes = converge(&arm, &desired).await;
-    all_settled(&outcomes);
+    let outcomes = reconcile(&arm, &desired).await;
+    assert_settled(&outcomes);
     let creates = desired.iter().filter(|d| !d.existing_only).count();
     assert_eq!(emu.writes(), creates, "one PUT per created resource");
 
@@ -85,7 +66,7 @@ async fn empty_world_converges_then_costs_one_get_per_resource() {
         azrecon::render::plan_text(&plan, Default::default())
     );
     let outcomes = engine::apply(&arm, &desired, &plan, opts(false)).await;
-    all_settled(&outcomes);
+    assert_settled(&outcomes);
     assert_eq!(emu.writes(), 0);
     assert_eq!(
         emu.reads(),
@@ -96,11 +77,7 @@ async fn empty_world_converges_then_costs_one_get_per_resource() {
 
 #[tokio::test]
 async fn allowlist_drift_is_reported_then_corrected() {
-    let emu = emulator().await;
-    let arm = client(&emu);
-    let desired = example_manifest();
-    seed_existing(&emu, &desired);
-    all_settled(&converge(&arm, &desired).await);
+    let (emu, arm, desired) = converged_example().await;
 
     let waf = find(&desired, "WafPolicy/waf-openai-edge");
     emu.update_raw(&waf.id, |doc| {
@@ -117,7 +94,7 @@ async fn allowlist_drift_is_reported_then_corrected() {
         .collect();
     assert_eq!(drifted, vec!["WafPolicy/waf-openai-edge"]);
     let outcomes = engine::apply(&arm, &desired, &plan, opts(false)).await;
-    all_settled(&outcomes);
+    assert_settled(&outcomes);
     assert_eq!(emu.writes(), 1);
     let values = &emu.resource(&waf.id).unwrap()["properties"]["customRules"][0]["matchConditions"]
         [0]["matchValues"];
@@ -132,11 +109,7 @@ async fn allowlist_drift_is_reported_then_corrected() {
 
 #[tokio::test]
 async fn deleted_peering_side_is_recreated_and_reconnected() {
-    let emu = emulator().await;
-    let arm = client(&emu);
-    let desired = example_manifest();
-    seed_existing(&emu, &desired);
-    all_settled(&converge(&arm, &desired).await);
+    let (emu, arm, desired) = converged_example().await;
 
     // Someone deletes the spoke side in the portal: ARM marks the hub side Disconnected.
     let spoke = find(&desired, "VirtualNetworkPeering/hub-dev:spoke");
@@ -160,7 +133,7 @@ async fn deleted_peering_side_is_recreated_and_reconnected() {
         Action::Create
     );
     assert_eq!(action("VirtualNetworkPeering/hub-dev:hub"), Action::Replace);
-    all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
+    assert_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     for d in [hub, spoke] {
         assert_eq!(
             emu.resource(&d.id).unwrap()["properties"]["peeringState"],
@@ -179,11 +152,7 @@ async fn deleted_peering_side_is_recreated_and_reconnected() {
 
 #[tokio::test]
 async fn peering_out_of_sync_is_resynced() {
-    let emu = emulator().await;
-    let arm = client(&emu);
-    let desired = example_manifest();
-    seed_existing(&emu, &desired);
-    all_settled(&converge(&arm, &desired).await);
+    let (emu, arm, desired) = converged_example().await;
 
     let hub = find(&desired, "VirtualNetworkPeering/hub-eus2:hub");
     emu.update_raw(&hub.id, |doc| {
@@ -192,7 +161,7 @@ async fn peering_out_of_sync_is_resynced() {
     emu.clear_log();
     let plan = engine::plan_live(&arm, &desired, 4).await.unwrap();
     assert!(plan.drifted());
-    all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
+    assert_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     let puts: Vec<_> = emu
         .requests()
         .into_iter()
@@ -238,11 +207,7 @@ async fn a_missing_vnet_is_a_clear_error_and_blocks_only_its_dependents() {
 
 #[tokio::test]
 async fn a_concurrent_writer_is_not_clobbered() {
-    let emu = emulator().await;
-    let arm = client(&emu);
-    let desired = example_manifest();
-    seed_existing(&emu, &desired);
-    all_settled(&converge(&arm, &desired).await);
+    let (emu, arm, desired) = converged_example().await;
     let waf = find(&desired, "WafPolicy/waf-openai-edge");
     emu.update_raw(&waf.id, |doc| {
         doc["properties"]["policySettings"]["mode"] = json!("Detection")
@@ -260,7 +225,7 @@ async fn a_concurrent_writer_is_not_clobbered() {
         .unwrap();
 
     emu.clear_log();
-    all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
+    assert_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     let live = emu.resource(&waf.id).unwrap();
     assert_eq!(
         live["tags"]["owner"], "secops",

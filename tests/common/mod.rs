@@ -162,3 +162,42 @@ pub fn find<'d>(desired: &'d [Desired], address: &str) -> &'d Desired {
         .find(|d| d.address == address)
         .unwrap_or_else(|| panic!("no {address}"))
 }
+
+/// Asserts that every resource of an apply converged or needed nothing.
+pub fn assert_settled(outcomes: &[azrecon::engine::ResourceOutcome]) {
+    for o in outcomes {
+        assert!(
+            matches!(
+                o.outcome,
+                azrecon::engine::Outcome::Converged { .. } | azrecon::engine::Outcome::Unchanged
+            ),
+            "{}: {:?}",
+            o.address,
+            o.outcome
+        );
+    }
+}
+
+/// Plans and applies (not a dry run), returning each resource's outcome.
+pub async fn reconcile(
+    arm: &ArmClient,
+    desired: &[Desired],
+) -> Vec<azrecon::engine::ResourceOutcome> {
+    let plan = azrecon::engine::plan_live(arm, desired, 4).await.unwrap();
+    let opts = azrecon::engine::RunOptions {
+        dry_run: false,
+        ..Default::default()
+    };
+    azrecon::engine::apply(arm, desired, &plan, opts).await
+}
+
+/// An emulator holding the example topology, converged, with its log cleared.
+pub async fn converged_example() -> (Emulator, ArmClient, Vec<Desired>) {
+    let emu = emulator().await;
+    let arm = client(&emu);
+    let desired = example_manifest();
+    seed_existing(&emu, &desired);
+    assert_settled(&reconcile(&arm, &desired).await);
+    emu.clear_log();
+    (emu, arm, desired)
+}
