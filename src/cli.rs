@@ -2,7 +2,8 @@
 //! needs (a target, a credential, options). `main` only calls `run` and exits with its code.
 //!
 //! Exit codes (documented in the README): 0 no drift / converged; 1 error; 2 drift (a dry run),
-//! or drift left that policy forbids fixing; 3 destructive changes refused.
+//! or drift left that policy forbids fixing; 3 destructive changes refused; 4 interrupted by
+//! SIGTERM or SIGINT before every write was made.
 
 use azrecon::arm::{self, ArmClient, ArmClientOptions, AuthMode, Cloud, StaticToken};
 use azrecon::certificates::CertificateHealth;
@@ -10,6 +11,7 @@ use azrecon::emulator::{self, Emulator, EmulatorArgs, EmulatorConfig};
 use azrecon::engine::{self, Outcome, ResourceOutcome, RunOptions};
 use azrecon::kinds::{self, Desired};
 use azrecon::manifest;
+use crate::interrupt;
 use azrecon::plan::Plan;
 use azrecon::render::{self, HumanStyle};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -89,6 +91,12 @@ pub struct ReconcileArgs {
     /// Do not read certificate health (expiry, host names) from the Key Vault data plane.
     #[arg(long)]
     pub no_certificate_check: bool,
+    /// Resources of one subscription written at once.
+    #[arg(long, default_value_t = 4)]
+    pub per_subscription: usize,
+    /// On SIGTERM or SIGINT: how long the writes in flight may take to finish (e.g. 60s, 2m).
+    #[arg(long, value_parser = crate::interrupt::parse_duration, default_value = "60s")]
+    pub grace_period: std::time::Duration,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -149,6 +157,7 @@ pub enum Exit {
     Error = 1,
     Drift = 2,
     Refused = 3,
+    Interrupted = 4,
 }
 
 /// An ARM target ready to use; holds the embedded emulator alive while it is used.
@@ -220,6 +229,7 @@ async fn reconcile(args: ReconcileArgs) -> anyhow::Result<Exit> {
         dry_run: args.dry_run,
         allow_destructive: args.allow_destructive,
         concurrency: args.concurrency,
+        per_subscription: args.per_subscription,
     };
     let style = HumanStyle {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
@@ -237,6 +247,7 @@ async fn reconcile(args: ReconcileArgs) -> anyhow::Result<Exit> {
         certificates,
         args.output,
         style,
+        args.grace_period,
     )
     .await
 }
@@ -249,6 +260,7 @@ async fn run_once(
     certificates: CertificateHealth,
     output: Output,
     style: HumanStyle,
+    grace: std::time::Duration,
 ) -> anyhow::Result<Exit> {
     let plan = match engine::plan_live_with(arm, desired, opts.concurrency, certificates).await {
         Ok(plan) => plan,
@@ -260,7 +272,17 @@ async fn run_once(
     let outcomes = if opts.dry_run {
         None
     } else {
-        Some(engine::apply(arm, desired, &plan, opts).await)
+        match interrupt::apply(arm, desired, &plan, opts, grace).await {
+            interrupt::Applied::Finished(outcomes) => Some(outcomes),
+            interrupt::Applied::GraceExpired { in_flight } => {
+                eprintln!(
+                    "interrupted: the grace period ended with {} write(s) in flight: {}; re-run to converge",
+                    in_flight.len(),
+                    in_flight.join(", ")
+                );
+                return Ok(Exit::Interrupted);
+            }
+        }
     };
     match output {
         Output::Json => println!("{}", render::report_json(&plan, outcomes.as_deref())),
@@ -286,7 +308,9 @@ pub fn exit_code(plan: &Plan, outcomes: Option<&[ResourceOutcome]>) -> Exit {
         };
     };
     let any = |f: fn(&Outcome) -> bool| outcomes.iter().any(|o| f(&o.outcome));
-    if any(|o| {
+    if any(|o| matches!(o, Outcome::Interrupted)) {
+        Exit::Interrupted
+    } else if any(|o| {
         matches!(
             o,
             Outcome::Failed { .. } | Outcome::NotConverged { .. } | Outcome::Skipped { .. }
@@ -390,6 +414,7 @@ async fn demo(file: PathBuf, seed: PathBuf) -> anyhow::Result<Exit> {
         CertificateHealth::Check,
         Output::Human,
         style,
+        DEMO_GRACE,
     )
     .await?;
     println!("(exit code {})", before as i32);
@@ -401,6 +426,7 @@ async fn demo(file: PathBuf, seed: PathBuf) -> anyhow::Result<Exit> {
         CertificateHealth::Check,
         Output::Human,
         style,
+        DEMO_GRACE,
     )
     .await?;
     println!("(exit code {})", applied as i32);
@@ -412,11 +438,15 @@ async fn demo(file: PathBuf, seed: PathBuf) -> anyhow::Result<Exit> {
         CertificateHealth::Check,
         Output::Human,
         style,
+        DEMO_GRACE,
     )
     .await?;
     println!("(exit code {})", after as i32);
     Ok(after)
 }
+
+/// The demo's writes are in-process and quick.
+const DEMO_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn dry(dry_run: bool) -> RunOptions {
     RunOptions {

@@ -1,4 +1,5 @@
 mod cli;
+mod interrupt;
 
 use clap::Parser;
 use cli::{Cli, Exit, LogFormat, run};

@@ -12,6 +12,7 @@ fn opts(allow_destructive: bool) -> RunOptions {
         dry_run: false,
         allow_destructive,
         concurrency: 4,
+        ..RunOptions::default()
     }
 }
 

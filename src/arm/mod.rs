@@ -3,7 +3,8 @@
 //!
 //! Map: `cloud` (endpoints and token scopes per cloud), `credential` (choosing and building the
 //! credential), `error` (`ArmError` and the one classifier of ARM errors), `lro` (pure steps of
-//! long-running operations), `pipeline` (azure_core policies and transport), `client` (the
+//! long-running operations), `pacing` (spending ARM's per-subscription quota evenly),
+//! `pipeline` (azure_core policies and transport), `client` (the
 //! executor: requests, polling, reconcile-level retries).
 
 mod client;
@@ -11,10 +12,14 @@ mod cloud;
 mod credential;
 mod error;
 pub mod lro;
+mod pacing;
 mod pipeline;
 
 pub use client::{ArmClient, ArmClientOptions, Fetched, PutOptions, ReconcileRetry};
 pub use cloud::{Cloud, PATH_STYLE_VAULTS, scope_for};
 pub use credential::{AuthMode, EnvSnapshot, StaticToken, choose, credential};
-pub use error::{ArmError, Disposition, ErrorBody, OperationEnd, classify, retry_reason};
+pub use error::{
+    ArmError, Disposition, ErrorBody, OperationEnd, classify, classify_error, retry_reason,
+};
+pub use pacing::Pacing;
 pub use pipeline::PipelineRetry;

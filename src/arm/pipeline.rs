@@ -1,6 +1,7 @@
 //! Assembles the azure_core `Pipeline` every ARM request goes through: per-call policies
 //! (client request id, from azure_core), then the retry policy, then per-try policies (bearer
-//! token for the cloud's scope, our user agent, azure_core's sanitized logging), then a
+//! token for the cloud's scope, our user agent, pacing by ARM's remaining quota, azure_core's
+//! sanitized logging), then a
 //! `reqwest` transport that trusts an extra root CA when one is given.
 //!
 //! The retry policy here handles faults below ARM's error model: no response at all (I/O,
@@ -8,6 +9,7 @@
 //! `Retry-After`, capped by [`PipelineRetry::max_delay`] so a far-off date cannot stall a run.
 
 use super::error::{ArmError, RETRYABLE_STATUSES};
+use super::pacing::{Pacer, PacingPolicy};
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
 use azure_core::http::headers::{
@@ -48,14 +50,17 @@ impl Default for PipelineRetry {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
-const READ_TIMEOUT: Duration = Duration::from_secs(100);
 
 /// The HTTP client under the pipeline. ARM does not redirect, so redirects are not followed
-/// (following one would carry the bearer token elsewhere).
-pub fn http_client(extra_root_ca_pem: Option<&str>) -> Result<Arc<dyn HttpClient>, ArmError> {
+/// (following one would carry the bearer token elsewhere). A try that takes longer than
+/// `request_timeout` fails as an I/O error, which the retry policy retries.
+pub fn http_client(
+    extra_root_ca_pem: Option<&str>,
+    request_timeout: Duration,
+) -> Result<Arc<dyn HttpClient>, ArmError> {
     let mut builder = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(request_timeout))
+        .timeout(request_timeout)
         .redirect(reqwest::redirect::Policy::none());
     if let Some(pem) = extra_root_ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
@@ -80,6 +85,7 @@ pub fn build(
     scope: String,
     user_agent: &str,
     retry: &PipelineRetry,
+    pacer: Arc<Pacer>,
 ) -> Result<Pipeline, ArmError> {
     if !is_header_safe(user_agent) {
         return Err(ArmError::Config(format!(
@@ -95,6 +101,7 @@ pub fn build(
     let per_try: Vec<Arc<dyn Policy>> = vec![
         Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope])),
         Arc::new(user_agent),
+        Arc::new(PacingPolicy(pacer)),
     ];
     Ok(Pipeline::new(
         Some(env!("CARGO_PKG_NAME")),
@@ -258,9 +265,9 @@ mod tests {
     #[test]
     fn extra_root_ca_must_hold_a_certificate() {
         assert!(matches!(
-            http_client(Some("not pem")),
+            http_client(Some("not pem"), Duration::from_secs(1)),
             Err(ArmError::Config(_))
         ));
-        assert!(http_client(None).is_ok());
+        assert!(http_client(None, Duration::from_secs(1)).is_ok());
     }
 }
