@@ -5,13 +5,13 @@
 //! or drift left that policy forbids fixing; 3 destructive changes refused; 4 interrupted by
 //! SIGTERM or SIGINT before every write was made.
 
+use crate::interrupt;
 use azrecon::arm::{self, ArmClient, ArmClientOptions, AuthMode, Cloud, StaticToken};
 use azrecon::certificates::CertificateHealth;
 use azrecon::emulator::{self, Emulator, EmulatorArgs, EmulatorConfig};
 use azrecon::engine::{self, Outcome, ResourceOutcome, RunOptions};
 use azrecon::kinds::{self, Desired};
 use azrecon::manifest;
-use crate::interrupt;
 use azrecon::plan::Plan;
 use azrecon::render::{self, HumanStyle};
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -203,8 +203,7 @@ fn parse_body(bytes: &[u8]) -> Value {
 impl ArmClient {
     /// A client of `opts.cloud`'s ARM endpoint, with tokens for its ARM scope.
     pub fn new(opts: ArmClientOptions) -> Result<Self, ArmError> {
-        let http =
-            pipeline::http_client(opts.extra_root_ca_pem.as_deref(), opts.request_timeout)?;
+        let http = pipeline::http_client(opts.extra_root_ca_pem.as_deref(), opts.request_timeout)?;
         let endpoint = opts.cloud.arm_endpoint();
         let scope = opts.cloud.arm_scope();
         let pacer = Arc::new(Pacer::new(opts.pacing));

@@ -74,7 +74,7 @@ impl Bucket {
             Bucket::Writes => pacing.writes_per_second,
             Bucket::Deletes => pacing.deletes_per_second,
         }
-        .max(f64::MIN_POSITIVE)
+        .clamp(f64::MIN_POSITIVE, f64::MAX)
     }
 }
 
@@ -110,7 +110,7 @@ impl Mirror {
         if short <= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(short / rate)
+            Duration::try_from_secs_f64(short / rate).unwrap_or(Duration::MAX)
         }
     }
 
@@ -270,7 +270,10 @@ mod tests {
         mirror.observe(5, t0, 10.0);
         assert_eq!(mirror.tokens, 5.0);
         mirror.observe(50, t0, 10.0);
-        assert_eq!(mirror.tokens, 5.0, "requests in flight are not in ARM's count yet");
+        assert_eq!(
+            mirror.tokens, 5.0,
+            "requests in flight are not in ARM's count yet"
+        );
         mirror.observe(50, t0 + Duration::from_secs(1), 10.0);
         assert_eq!(mirror.tokens, 15.0, "refilled at ARM's rate");
     }

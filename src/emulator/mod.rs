@@ -247,7 +247,10 @@ impl Emulator {
     /// ARM resource ID.
     pub fn put_raw(&self, id: &str, doc: Value) {
         let id = parse_or_panic(id);
-        let running = match doc.pointer("/properties/provisioningState").and_then(Value::as_str) {
+        let running = match doc
+            .pointer("/properties/provisioningState")
+            .and_then(Value::as_str)
+        {
             Some("Creating" | "Updating") => Some(lro::OperationKind::Put),
             Some("Deleting") => Some(lro::OperationKind::Delete),
             _ => None,
