@@ -168,7 +168,7 @@ impl Response {
             method,
             resource_id: resource_id.to_owned(),
             status: self.status,
-            error: ErrorBody::from_body(&self.body),
+            error: Box::new(ErrorBody::from_body(&self.body)),
             retry_after: lro::requested_wait(&self.headers, OffsetDateTime::now_utc),
         }
     }

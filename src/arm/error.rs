@@ -207,7 +207,8 @@ pub enum ArmError {
         method: &'static str,
         resource_id: String,
         status: u16,
-        error: ErrorBody,
+        // Boxed: errors travel in every `Result` of the client and should stay small.
+        error: Box<ErrorBody>,
         /// The wait the answer asked for (`Retry-After` and its millisecond variants).
         retry_after: Option<Duration>,
     },
@@ -335,14 +336,12 @@ impl ArmError {
 
     /// The ARM error code, when ARM gave one.
     pub fn code(&self) -> Option<&str> {
-        match self {
-            ArmError::Api { error, .. } | ArmError::Operation { error, .. }
-                if !error.code.is_empty() =>
-            {
-                Some(&error.code)
-            }
-            _ => None,
-        }
+        let error: &ErrorBody = match self {
+            ArmError::Api { error, .. } => error,
+            ArmError::Operation { error, .. } => error,
+            _ => return None,
+        };
+        (!error.code.is_empty()).then_some(error.code.as_str())
     }
 }
 
@@ -473,8 +472,10 @@ mod tests {
             method: "PUT",
             resource_id: "/subscriptions/s/resourceGroups/rg".into(),
             status: 400,
-            error: ErrorBody::from_body(&json!({"error": {"code": "InvalidParameter",
-                "message": "bad", "details": [{"code": "A", "message": "b"}]}})),
+            error: Box::new(ErrorBody::from_body(
+                &json!({"error": {"code": "InvalidParameter",
+                "message": "bad", "details": [{"code": "A", "message": "b"}]}}),
+            )),
             retry_after: None,
         };
         assert_eq!(

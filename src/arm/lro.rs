@@ -155,7 +155,7 @@ pub fn poll_outcome(
             method: "GET",
             resource_id: resource_id.to_owned(),
             status: reply.status,
-            error: ErrorBody::from_body(reply.body),
+            error: Box::new(ErrorBody::from_body(reply.body)),
             retry_after: requested_wait(reply.headers, now),
         });
     }
