@@ -143,11 +143,50 @@ fn normalised(d: &Desired, live: &Value) -> Value {
     body
 }
 
+/// Whether an array of named objects repeats a name (ignoring case). ARM never answers with
+/// one, and the manifest refuses duplicate names; matching by name is undefined there.
+fn repeats_a_name(v: &Value) -> bool {
+    match v {
+        Value::Array(items) => {
+            let names: Vec<String> = items
+                .iter()
+                .filter_map(|i| i.get("name")?.as_str().map(str::to_ascii_lowercase))
+                .collect();
+            let mut unique = names.clone();
+            unique.sort();
+            unique.dedup();
+            unique.len() < names.len() || items.iter().any(repeats_a_name)
+        }
+        Value::Object(map) => map.values().any(repeats_a_name),
+        _ => false,
+    }
+}
+
+/// Found by the long run of the properties below: a live body of an unexpected shape made the
+/// gateway's normaliser panic (indexing into an array as into an object).
+#[test]
+fn normalising_a_body_of_any_shape_never_panics() {
+    let shapes = [
+        json!([]),
+        json!("text"),
+        json!({ "properties": [] }),
+        json!({ "properties": { "probes": [1, { "properties": [] }, { "properties": { "match": 5 } }] } }),
+        json!({ "properties": { "httpListeners": [{ "properties": { "hostName": 1 } }], "sslCertificates": [[]] } }),
+    ];
+    for d in desired() {
+        for shape in &shapes {
+            let once = normalised(d, shape);
+            assert_eq!(normalised(d, &once), once, "{}", d.address);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(config())]
 
     #[test]
     fn a_body_never_differs_from_itself(x in json_value(), exclusive in any::<bool>()) {
+        prop_assume!(!repeats_a_name(&x));
         for d in desired() {
             prop_assert!(diff(&x, &x, d.kind.rules(), exclusive).is_empty());
         }
