@@ -2,8 +2,10 @@
 //! needs (a target, a credential, options). `main` only calls `run` and exits with its code.
 //!
 //! Exit codes (documented in the README): 0 no drift / converged; 1 error; 2 drift (a dry run),
-//! or drift left that policy forbids fixing; 3 destructive changes refused.
+//! or drift left that policy forbids fixing; 3 destructive changes refused; 4 interrupted by
+//! SIGTERM or SIGINT before every write was made.
 
+use crate::interrupt;
 use azrecon::arm::{self, ArmClient, ArmClientOptions, AuthMode, Cloud, ProgressSink, StaticToken};
 use azrecon::certificates::CertificateHealth;
 use azrecon::emulator::{self, Emulator, EmulatorArgs, EmulatorConfig};
@@ -101,6 +103,12 @@ pub struct ReconcileArgs {
     /// Do not read certificate health (expiry, host names) from the Key Vault data plane.
     #[arg(long)]
     pub no_certificate_check: bool,
+    /// Resources of one subscription written at once.
+    #[arg(long, default_value_t = 4)]
+    pub per_subscription: usize,
+    /// On SIGTERM or SIGINT: how long the writes in flight may take to finish (e.g. 60s, 2m).
+    #[arg(long, value_parser = crate::interrupt::parse_duration, default_value = "60s")]
+    pub grace_period: std::time::Duration,
     #[command(flatten)]
     pub reports: ReportArgs,
     #[command(flatten)]
@@ -198,6 +206,7 @@ pub enum Exit {
     Error = 1,
     Drift = 2,
     Refused = 3,
+    Interrupted = 4,
 }
 
 /// An ARM target ready to use; holds the embedded emulator alive while it is used.
@@ -307,6 +316,7 @@ async fn reconcile(args: ReconcileArgs) -> anyhow::Result<Exit> {
         dry_run: args.dry_run,
         allow_destructive: args.allow_destructive,
         concurrency: args.concurrency,
+        per_subscription: args.per_subscription,
     };
     let style = HumanStyle {
         color: stdout_colour(),
@@ -327,6 +337,7 @@ async fn reconcile(args: ReconcileArgs) -> anyhow::Result<Exit> {
         certificates,
         args.output,
         style,
+        args.grace_period,
     )
     .await;
     if let Some(progress) = &progress {
@@ -439,6 +450,7 @@ async fn run_once(
     certificates: CertificateHealth,
     output: Output,
     style: HumanStyle,
+    grace: std::time::Duration,
 ) -> anyhow::Result<Run> {
     let started = Instant::now();
     let plan = match engine::plan_live_with(arm, desired, opts.concurrency, certificates).await {
@@ -458,7 +470,23 @@ async fn run_once(
     let outcomes = if opts.dry_run {
         None
     } else {
-        Some(engine::apply(arm, desired, &plan, opts).await)
+        match interrupt::apply(arm, desired, &plan, opts, grace).await {
+            interrupt::Applied::Finished(outcomes) => Some(outcomes),
+            interrupt::Applied::GraceExpired { in_flight } => {
+                eprintln!(
+                    "interrupted: the grace period ended with {} write(s) in flight: {}; re-run to converge",
+                    in_flight.len(),
+                    in_flight.join(", ")
+                );
+                return Ok(Run {
+                    exit: Exit::Interrupted,
+                    plan: Some(plan),
+                    outcomes: None,
+                    plan_time,
+                    apply_time: started.elapsed() - plan_time,
+                });
+            }
+        }
     };
     let apply_time = started.elapsed() - plan_time;
     match output {
@@ -491,7 +519,9 @@ pub fn exit_code(plan: &Plan, outcomes: Option<&[ResourceOutcome]>) -> Exit {
         };
     };
     let any = |f: fn(&Outcome) -> bool| outcomes.iter().any(|o| f(&o.outcome));
-    if any(|o| {
+    if any(|o| matches!(o, Outcome::Interrupted)) {
+        Exit::Interrupted
+    } else if any(|o| {
         matches!(
             o,
             Outcome::Failed { .. } | Outcome::NotConverged { .. } | Outcome::Skipped { .. }
@@ -625,6 +655,7 @@ async fn demo(file: PathBuf, seed: PathBuf) -> anyhow::Result<Exit> {
             CertificateHealth::Check,
             Output::Human,
             style,
+            DEMO_GRACE,
         )
         .await?
         .exit;
@@ -632,6 +663,9 @@ async fn demo(file: PathBuf, seed: PathBuf) -> anyhow::Result<Exit> {
     }
     Ok(last)
 }
+
+/// The demo's writes are in-process and quick.
+const DEMO_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn dry(dry_run: bool) -> RunOptions {
     RunOptions {

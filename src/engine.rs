@@ -3,16 +3,21 @@
 //!
 //! Invariants: an unchanged resource costs one GET and no write; a resource gets at most one
 //! PUT per run, except that a PUT superseded by a concurrent writer (a 412 on its `If-Match`, or
-//! its operation `Canceled` by a later one) is re-planned from a fresh GET, never replayed; `dry_run` never writes; a destructive change is never applied
-//! without `allow_destructive`.
+//! its operation `Canceled` by a later one) is re-planned from a fresh GET, never replayed;
+//! `dry_run` never writes; a destructive change is never applied without `allow_destructive`;
+//! a resource with someone else's operation still running on it is read again until it settles,
+//! never planned or written mid-operation; no write starts after a [`Stop`] is requested.
 
-use crate::arm::{ArmClient, ArmError, PutOptions};
+use crate::arm::{ArmClient, ArmError, Disposition, PutOptions};
 use crate::certificates::{self, CertificateHealth};
 use crate::kinds::{self, Desired, Repair, live_ref};
 use crate::plan::{Action, Live, Plan, ResourcePlan, plan, plan_resource};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
 
 #[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
@@ -20,6 +25,9 @@ pub struct RunOptions {
     pub allow_destructive: bool,
     /// How many ARM reads or writes may be in flight at once.
     pub concurrency: usize,
+    /// How many resources of one subscription may be written at once: ARM's quotas and its
+    /// conflicts between operations are per subscription, whatever the overall bound.
+    pub per_subscription: usize,
 }
 
 impl Default for RunOptions {
@@ -28,7 +36,66 @@ impl Default for RunOptions {
             dry_run: true,
             allow_destructive: false,
             concurrency: 8,
+            per_subscription: 4,
         }
+    }
+}
+
+/// A request to stop a run (a container being stopped): writes not yet started are not
+/// started; those in flight run to their end. Cheap to clone; clones share the request, and
+/// record which resources are being written.
+#[derive(Clone, Debug, Default)]
+pub struct Stop {
+    inner: Arc<StopState>,
+}
+
+#[derive(Debug, Default)]
+struct StopState {
+    requested: AtomicBool,
+    in_flight: Mutex<BTreeSet<String>>,
+}
+
+impl Stop {
+    pub fn request(&self) {
+        self.inner.requested.store(true, Ordering::SeqCst);
+    }
+
+    pub fn requested(&self) -> bool {
+        self.inner.requested.load(Ordering::SeqCst)
+    }
+
+    /// The addresses of the resources being written right now.
+    pub fn in_flight(&self) -> Vec<String> {
+        self.writes().iter().cloned().collect()
+    }
+
+    fn writes(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Marks a resource as being written for as long as it lives.
+struct Writing<'s> {
+    stop: &'s Stop,
+    address: String,
+}
+
+impl<'s> Writing<'s> {
+    fn start(stop: &'s Stop, address: &str) -> Writing<'s> {
+        stop.writes().insert(address.to_owned());
+        Writing {
+            stop,
+            address: address.to_owned(),
+        }
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.stop.writes().remove(&self.address);
     }
 }
 
@@ -60,6 +127,8 @@ pub enum Outcome {
     Skipped {
         because: String,
     },
+    /// Not started because the run was asked to stop; a later run picks it up.
+    Interrupted,
     Failed {
         error: String,
     },
@@ -72,15 +141,16 @@ pub struct ResourceOutcome {
     pub outcome: Outcome,
 }
 
-/// Reads every desired resource, concurrently with a bound. 404 is `None`; any other error fails
-/// the read, carrying the resource's ID.
+/// Reads every desired resource, concurrently with a bound, each once settled (see
+/// [`ArmClient::get_settled`]). 404 is `None`; any other error fails the read, carrying the
+/// resource's ID.
 pub async fn read_live(
     arm: &ArmClient,
     desired: &[Desired],
     concurrency: usize,
 ) -> Result<HashMap<String, Option<Live>>, ArmError> {
     let reads = stream::iter(desired.iter().map(|d| async move {
-        let fetched = arm.get(&d.id, d.kind.api_version()).await?;
+        let fetched = arm.get_settled(&d.id, d.kind.api_version()).await?;
         Ok::<_, ArmError>((d.id.to_ascii_lowercase(), fetched.map(into_live)))
     }))
     .buffer_unordered(concurrency.max(1))
@@ -131,6 +201,19 @@ pub async fn apply(
     plan: &Plan,
     opts: RunOptions,
 ) -> Vec<ResourceOutcome> {
+    apply_until(arm, desired, plan, opts, &Stop::default()).await
+}
+
+/// [`apply`] that starts no write once `stop` is requested: those resources are `Interrupted`,
+/// and the writes in flight run to their end.
+pub async fn apply_until(
+    arm: &ArmClient,
+    desired: &[Desired],
+    plan: &Plan,
+    opts: RunOptions,
+    stop: &Stop,
+) -> Vec<ResourceOutcome> {
+    let per_subscription = SubscriptionLimits::new(opts.per_subscription);
     let by_id: HashMap<String, &Desired> = desired
         .iter()
         .map(|d| (d.id.to_ascii_lowercase(), d))
@@ -154,17 +237,22 @@ pub async fn apply(
                             | Outcome::Refused { .. }
                             | Outcome::Skipped { .. }
                             | Outcome::NotConverged { .. }
+                            | Outcome::Interrupted
                     )
                 ) && plan.resources[j].action != Action::NoOp;
                 failed.then(|| plan.resources[j].address.clone())
             });
             let desired = by_id.get(&resource.id.to_ascii_lowercase()).copied();
+            let per_subscription = &per_subscription;
             async move {
                 let outcome = match (blocked, desired) {
                     (Some(dep), _) => Outcome::Skipped {
                         because: format!("{dep} was not applied"),
                     },
-                    (None, Some(desired)) => apply_one(arm, desired, resource, opts).await,
+                    (None, Some(desired)) => {
+                        let _permit = per_subscription.acquire(&desired.id).await;
+                        apply_one(arm, desired, resource, opts, stop).await
+                    }
                     (None, None) => Outcome::Failed {
                         error: "the plan names a resource the manifest does not".into(),
                     },
@@ -190,11 +278,46 @@ pub async fn apply(
         .collect()
 }
 
+/// One semaphore per subscription, made on first use.
+struct SubscriptionLimits {
+    permits: usize,
+    semaphores: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl SubscriptionLimits {
+    fn new(permits: usize) -> SubscriptionLimits {
+        SubscriptionLimits {
+            permits: permits.max(1),
+            semaphores: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn acquire(&self, resource_id: &str) -> tokio::sync::OwnedSemaphorePermit {
+        let subscription = resource_id
+            .split('/')
+            .nth(2)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let semaphore = self
+            .semaphores
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(subscription)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.permits)))
+            .clone();
+        semaphore
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+}
+
 async fn apply_one(
     arm: &ArmClient,
     desired: &Desired,
     planned: &ResourcePlan,
     opts: RunOptions,
+    stop: &Stop,
 ) -> Outcome {
     if !planned.drifted() {
         return Outcome::Unchanged;
@@ -215,6 +338,10 @@ async fn apply_one(
     if opts.dry_run {
         return Outcome::Reported;
     }
+    if stop.requested() {
+        return Outcome::Interrupted;
+    }
+    let _writing = Writing::start(stop, &planned.address);
     let mut current = planned.clone();
     let resolved;
     let desired = if live_ref::referenced_ids(&desired.body).is_empty() {
@@ -256,7 +383,7 @@ async fn apply_one(
             Err(e) if e.superseded() && attempt < MAX_REPLANS => {
                 // Another writer changed the resource since it was read: the body is stale.
                 tracing::warn!(resource = %desired.id, error = %e, "superseded by another writer; planning again from a fresh read");
-                let fresh = match arm.get(&desired.id, api_version).await {
+                let fresh = match arm.get_settled(&desired.id, api_version).await {
                     Ok(f) => f.map(into_live),
                     Err(e) => return failed(e),
                 };
@@ -326,8 +453,13 @@ fn verify(desired: &Desired, body: serde_json::Value, writes: usize) -> Outcome 
     Outcome::Converged { writes }
 }
 
+/// A failure, said with whether it was final or a transient one that outlasted the retries.
 fn failed(e: ArmError) -> Outcome {
+    let kind = match e.disposition() {
+        Disposition::Final => "final",
+        Disposition::Retry => "retryable, still failing after the retries",
+    };
     Outcome::Failed {
-        error: e.to_string(),
+        error: format!("{e} [{kind}]"),
     }
 }

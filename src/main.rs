@@ -1,4 +1,5 @@
 mod cli;
+mod interrupt;
 mod progress;
 
 use clap::Parser;

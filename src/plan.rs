@@ -139,6 +139,16 @@ impl Plan {
 }
 
 /// Plans one resource against what ARM returned for it (`None`: 404).
+/// A resource whose last operation failed or was canceled (`provisioningState` `Failed`) is in
+/// an undefined state even when its fields match: ARM's remedy is a PUT of the same body.
+fn failed_provisioning(live: &serde_json::Value) -> Option<StatusIssue> {
+    let state = live.pointer("/properties/provisioningState")?.as_str()?;
+    state.eq_ignore_ascii_case("Failed").then(|| StatusIssue {
+        message: "provisioningState is Failed: the last operation on it did not succeed".into(),
+        repair: Repair::Put { query: Vec::new() },
+    })
+}
+
 pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
     let kind = desired.kind;
     let mut plan = ResourcePlan {
@@ -181,6 +191,7 @@ pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
     kind.normalize(&mut live_body);
     plan.changes = diff::diff(&desired.body, &live_body, kind.rules(), exclusive);
     plan.status = kind.status(&live.body);
+    plan.status.extend(failed_provisioning(&live.body));
     plan.destructive = plan
         .changes
         .iter()
@@ -190,6 +201,10 @@ pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
         })
         .collect();
     let replace = plan.status.iter().any(|s| s.repair == Repair::Replace);
+    let put_repair = plan
+        .status
+        .iter()
+        .any(|s| matches!(s.repair, Repair::Put { .. }));
     let query: Vec<(String, String)> = plan
         .status
         .iter()
@@ -203,7 +218,7 @@ pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
         !plan.status.is_empty() && plan.status.iter().all(|s| s.repair == Repair::Report);
     plan.action = if replace {
         Action::Replace
-    } else if !plan.changes.is_empty() || !query.is_empty() || reported_only {
+    } else if !plan.changes.is_empty() || put_repair || reported_only {
         Action::Update
     } else {
         Action::NoOp

@@ -12,28 +12,8 @@ fn opts(allow_destructive: bool) -> RunOptions {
         dry_run: false,
         allow_destructive,
         concurrency: 4,
+        ..RunOptions::default()
     }
-}
-
-/// The example manifest with the gateway under shared ownership.
-fn shared_manifest() -> Vec<azrecon::kinds::Desired> {
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/examples");
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(&examples).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let text = text.replace(
-                "        sku: WAF_v2\n",
-                "        sku: WAF_v2\n        ownership: shared\n",
-            );
-            std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
-        }
-    }
-    let desired =
-        azrecon::kinds::expand(&azrecon::manifest::load_path(dir.path()).unwrap()).unwrap();
-    assert!(!find(&desired, "ApplicationGateway/agw-openai-edge").exclusive);
-    desired
 }
 
 async fn converged(emu: &azrecon::emulator::Emulator, desired: &[azrecon::kinds::Desired]) {
@@ -108,7 +88,7 @@ async fn ten_drifted_children_cost_one_put() {
 #[tokio::test]
 async fn under_shared_ownership_foreign_children_survive() {
     let emu = emulator().await;
-    let desired = shared_manifest();
+    let desired = shared_gateway_manifest();
     converged(&emu, &desired).await;
     let gw = gateway_id(&desired);
     // Another controller (AGIC, say) adds its own listener, rule and pool.

@@ -207,6 +207,7 @@ async fn world(expires_in: Duration) -> (azrecon::emulator::Emulator, Vec<Desire
         dry_run: false,
         allow_destructive: false,
         concurrency: 4,
+        ..RunOptions::default()
     };
     engine::apply(&arm, &writable, &plan, opts).await;
     emu.put_raw(

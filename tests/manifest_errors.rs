@@ -52,7 +52,7 @@ fn bad_manifests_are_refused_with_file_line_and_column() {
         }
     }
     assert!(
-        files.len() >= 20,
+        files.len() >= 45,
         "the corpus has {} manifests",
         files.len()
     );
@@ -73,4 +73,42 @@ fn the_example_manifest_is_valid() {
         addresses.contains(&"WafPolicy/waf-openai-edge"),
         "{addresses:?}"
     );
+}
+
+/// A file over the size limit is refused before it is parsed (generated here rather than
+/// committed: it is megabytes of otherwise valid YAML).
+#[test]
+fn a_huge_manifest_is_refused_at_its_first_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.yaml");
+    let mut text = String::from("version: 1\nresources:\n  UserAssignedIdentity:\n");
+    let mut i = 0;
+    while text.len() <= 5 * 1024 * 1024 {
+        text.push_str(&format!("    - name: id-{i:08}\n"));
+        i += 1;
+    }
+    std::fs::write(&file, &text).unwrap();
+    let errors = load_path(&file).unwrap_err();
+    let message = errors.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "{}:1:1: error: the file is {} bytes; a manifest may be at most",
+            file.display(),
+            text.len()
+        )),
+        "{message}"
+    );
+}
+
+/// Nesting deeper than the parser's budget is refused with a position, not a stack overflow.
+#[test]
+fn nesting_past_the_budget_is_refused_with_a_position() {
+    let depth = 100_000;
+    let text = format!(
+        "version: 1\nresources: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let errors = azrecon::manifest::load_str("deep.yaml", &text).unwrap_err();
+    assert!(errors.to_string().starts_with("deep.yaml:2:"), "{errors}");
 }

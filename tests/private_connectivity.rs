@@ -24,6 +24,7 @@ fn opts() -> RunOptions {
         dry_run: false,
         allow_destructive: false,
         concurrency: 4,
+        ..RunOptions::default()
     }
 }
 

@@ -13,6 +13,7 @@ fn opts(dry_run: bool) -> RunOptions {
         dry_run,
         allow_destructive: false,
         concurrency: 4,
+        ..RunOptions::default()
     }
 }
 

@@ -13,13 +13,14 @@ use super::calls::CallCounter;
 use super::cloud::Cloud;
 use super::error::{ArmError, Disposition, ErrorBody, retry_reason};
 use super::lro::{self, Initial, Operation, PollOutcome, PollVia, Reply};
+use super::pacing::{Pacer, Pacing};
 use super::pipeline::{self, PipelineRetry};
 use super::progress::{LroEvent, LroState, ProgressSink, reported_status};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::headers::{ETAG, HeaderName, Headers, IF_MATCH};
 use azure_core::http::{Context, HttpClient, Method, Pipeline, PipelineSendOptions, Request, Url};
 use azure_core::time::OffsetDateTime;
-use backon::{ExponentialBuilder, Retryable};
+use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use serde_json::Value;
 use std::fmt;
 use std::future::Future;
@@ -71,6 +72,14 @@ pub struct ArmClientOptions {
     pub calls: CallCounter,
     /// Who hears about long-running operations while the client waits on them.
     pub progress: Option<ProgressSink>,
+    /// How long one try of a request may take, from sending it to the last byte of the answer;
+    /// a try that takes longer is abandoned and retried by the pipeline.
+    pub request_timeout: Duration,
+    /// How long a resource found with an operation still running on it (`Updating`, say) is
+    /// waited on before the read gives up.
+    pub max_settle_wait: Duration,
+    /// Pacing of requests per subscription by ARM's remaining-quota headers.
+    pub pacing: Pacing,
 }
 
 impl ArmClientOptions {
@@ -87,6 +96,9 @@ impl ArmClientOptions {
             reconcile_retry: ReconcileRetry::default(),
             calls: CallCounter::new(),
             progress: None,
+            request_timeout: Duration::from_secs(100),
+            max_settle_wait: Duration::from_secs(1800),
+            pacing: Pacing::default(),
         }
     }
 }
@@ -128,6 +140,9 @@ struct Inner {
     max_lro_wait: Duration,
     calls: CallCounter,
     progress: Option<ProgressSink>,
+    max_settle_wait: Duration,
+    // Shared by sibling clients: the quota is the subscription's, whoever spends it.
+    pacer: Arc<Pacer>,
 }
 
 impl fmt::Debug for ArmClient {
@@ -163,7 +178,8 @@ impl Response {
             method,
             resource_id: resource_id.to_owned(),
             status: self.status,
-            error: ErrorBody::from_body(&self.body),
+            error: Box::new(ErrorBody::from_body(&self.body)),
+            retry_after: lro::requested_wait(&self.headers, OffsetDateTime::now_utc),
         }
     }
 }
@@ -197,9 +213,10 @@ fn parse_body(bytes: &[u8]) -> Value {
 impl ArmClient {
     /// A client of `opts.cloud`'s ARM endpoint, with tokens for its ARM scope.
     pub fn new(opts: ArmClientOptions) -> Result<Self, ArmError> {
-        let http = pipeline::http_client(opts.extra_root_ca_pem.as_deref())?;
+        let http = pipeline::http_client(opts.extra_root_ca_pem.as_deref(), opts.request_timeout)?;
         let endpoint = opts.cloud.arm_endpoint();
         let scope = opts.cloud.arm_scope();
+        let pacer = Arc::new(Pacer::new(opts.pacing));
         Self::assemble(Inner {
             pipeline: pipeline::build(
                 http.clone(),
@@ -208,6 +225,7 @@ impl ArmClient {
                 &opts.user_agent,
                 &opts.pipeline_retry,
                 &opts.calls,
+                pacer.clone(),
             )?,
             endpoint,
             cloud: opts.cloud,
@@ -219,6 +237,8 @@ impl ArmClient {
             max_lro_wait: opts.max_lro_wait,
             calls: opts.calls,
             progress: opts.progress,
+            max_settle_wait: opts.max_settle_wait,
+            pacer,
         })
     }
 
@@ -248,6 +268,7 @@ impl ArmClient {
                 &inner.user_agent,
                 &inner.pipeline_retry,
                 &inner.calls,
+                inner.pacer.clone(),
             )?,
             endpoint: audience,
             cloud: inner.cloud.clone(),
@@ -259,6 +280,8 @@ impl ArmClient {
             max_lro_wait: inner.max_lro_wait,
             calls: inner.calls.clone(),
             progress: inner.progress.clone(),
+            max_settle_wait: inner.max_settle_wait,
+            pacer: inner.pacer.clone(),
         })
     }
 
@@ -281,6 +304,52 @@ impl ArmClient {
     pub async fn get(&self, id: &str, api_version: &str) -> Result<Option<Fetched>, ArmError> {
         let url = self.resource_url(id, api_version, &[])?;
         self.with_retries(id, || self.fetch(id, url.clone())).await
+    }
+
+    /// GETs a resource and, while an operation is still running on it (`provisioningState`
+    /// `Updating`, `Creating`, `Deleting`: someone else's write), reads it again with jittered
+    /// backoff until it settles. A PUT planned on a resource mid-operation would race that
+    /// operation; one planned on the settled resource does not. Gives up with
+    /// [`ArmError::StillRunning`] after `max_settle_wait`.
+    pub async fn get_settled(
+        &self,
+        id: &str,
+        api_version: &str,
+    ) -> Result<Option<Fetched>, ArmError> {
+        let settings = &self.inner.reconcile_retry;
+        let started = Instant::now();
+        let deadline = started + self.inner.max_settle_wait;
+        let mut backoff = ExponentialBuilder::default()
+            .with_jitter()
+            .with_min_delay(settings.min_delay)
+            .with_max_delay(settings.max_delay)
+            .without_max_times()
+            .build();
+        loop {
+            let fetched = self.get(id, api_version).await?;
+            let Some(state) = fetched
+                .as_ref()
+                .and_then(|f| lro::in_transition(&f.body))
+                .map(str::to_owned)
+            else {
+                return Ok(fetched);
+            };
+            let delay = backoff.next().unwrap_or(settings.max_delay);
+            if Instant::now() + delay > deadline {
+                return Err(ArmError::StillRunning {
+                    resource_id: id.to_owned(),
+                    state,
+                    waited: started.elapsed(),
+                });
+            }
+            tracing::info!(
+                resource_id = id,
+                provisioning_state = %state,
+                delay_ms = delay.as_millis() as u64,
+                "an operation is still running on the resource; reading it again"
+            );
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// GETs an absolute URL, or a path on the endpoint; `api-version` is added unless the URL
@@ -333,7 +402,8 @@ impl ArmClient {
     }
 
     /// Runs `call` again while its error is transient by the classifier, with jittered
-    /// exponential backoff, scheduling no retry past the deadline.
+    /// exponential backoff, never sooner than the error's `Retry-After`, scheduling no retry past
+    /// the deadline.
     async fn with_retries<T, F, Fut>(&self, resource_id: &str, call: F) -> Result<T, ArmError>
     where
         F: FnMut() -> Fut,
@@ -349,7 +419,11 @@ impl ArmClient {
         call.retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|e: &ArmError| e.disposition() == Disposition::Retry)
-            .adjust(move |_, delay| delay.filter(|d| Instant::now() + *d <= deadline))
+            .adjust(move |e: &ArmError, delay| {
+                delay
+                    .map(|d| d.max(e.retry_after().unwrap_or_default()))
+                    .filter(|d| Instant::now() + *d <= deadline)
+            })
             .notify(|e: &ArmError, delay| {
                 tracing::warn!(
                     resource_id,

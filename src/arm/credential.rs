@@ -152,7 +152,8 @@ pub fn credential(
         mode: mode.name(),
         source,
     };
-    let http = pipeline::http_client(extra_root_ca_pem)?;
+    // Token requests are small; a minute is plenty and keeps a dead authority from hanging a run.
+    let http = pipeline::http_client(extra_root_ca_pem, std::time::Duration::from_secs(60))?;
     let client_options = || ClientOptions {
         cloud: Some(Arc::new(cloud.configuration())),
         transport: Some(Transport::new(http.clone())),

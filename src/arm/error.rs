@@ -80,6 +80,27 @@ pub fn classify(status: Option<u16>, code: &str) -> Disposition {
     }
 }
 
+/// Classifies a whole ARM error object: transient when its status or any of its codes, top-level
+/// or in `details`, is. ARM wraps specific conditions in generic codes (a 429 `RetryableError`
+/// whose detail is `RetryableErrorDueToAnotherOperation`), so the details count too.
+pub fn classify_error(status: Option<u16>, error: &ErrorBody) -> Disposition {
+    let transient_code = error.codes().any(|code| retry_reason(code).is_some());
+    if transient_code {
+        Disposition::Retry
+    } else {
+        classify(status, &error.code)
+    }
+}
+
+impl fmt::Display for Disposition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Disposition::Retry => "retryable",
+            Disposition::Final => "final",
+        })
+    }
+}
+
 /// The `error` object of an ARM error response or of a failed operation's status body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ErrorBody {
@@ -107,6 +128,15 @@ impl ErrorBody {
             },
             _ => ErrorBody::default(),
         }
+    }
+
+    /// Its code and the codes of its details, depth first.
+    pub fn codes(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        Box::new(
+            std::iter::once(self.code.as_str())
+                .filter(|c| !c.is_empty())
+                .chain(self.details.iter().flat_map(ErrorBody::codes)),
+        )
     }
 
     fn from_object(value: &Value) -> ErrorBody {
@@ -177,7 +207,10 @@ pub enum ArmError {
         method: &'static str,
         resource_id: String,
         status: u16,
-        error: ErrorBody,
+        // Boxed: errors travel in every `Result` of the client and should stay small.
+        error: Box<ErrorBody>,
+        /// The wait the answer asked for (`Retry-After` and its millisecond variants).
+        retry_after: Option<Duration>,
     },
     /// A long-running operation ended Failed or Canceled.
     #[error("{resource_id}: long-running operation {end}: {error}")]
@@ -190,6 +223,16 @@ pub enum ArmError {
     #[error("{resource_id}: long-running operation still running after {waited:?}")]
     LroTimeout {
         resource_id: String,
+        waited: Duration,
+    },
+    /// An operation on the resource was still running when the client stopped waiting for it
+    /// to settle before planning a write.
+    #[error(
+        "{resource_id}: still {state} after {waited:?}: another operation on it has not finished"
+    )]
+    StillRunning {
+        resource_id: String,
+        state: String,
         waited: Duration,
     },
     /// The request did not get an HTTP response (connection, TLS, I/O), even after the
@@ -244,8 +287,8 @@ impl ArmError {
     /// Whether retrying the operation may help, by the one classifier.
     pub fn disposition(&self) -> Disposition {
         match self {
-            ArmError::Api { status, error, .. } => classify(Some(*status), &error.code),
-            ArmError::Operation { error, .. } => classify(None, &error.code),
+            ArmError::Api { status, error, .. } => classify_error(Some(*status), error),
+            ArmError::Operation { error, .. } => classify_error(None, error),
             ArmError::Transport { source, .. } => match source.kind() {
                 azure_core::error::ErrorKind::Io | azure_core::error::ErrorKind::Connection => {
                     Disposition::Retry
@@ -253,6 +296,7 @@ impl ArmError {
                 _ => Disposition::Final,
             },
             ArmError::LroTimeout { .. }
+            | ArmError::StillRunning { .. }
             | ArmError::Auth { .. }
             | ArmError::Protocol { .. }
             | ArmError::Credential { .. }
@@ -266,6 +310,7 @@ impl ArmError {
             ArmError::Api { resource_id, .. }
             | ArmError::Operation { resource_id, .. }
             | ArmError::LroTimeout { resource_id, .. }
+            | ArmError::StillRunning { resource_id, .. }
             | ArmError::Transport { resource_id, .. }
             | ArmError::Auth { resource_id, .. }
             | ArmError::Protocol { resource_id, .. } => Some(resource_id),
@@ -281,16 +326,22 @@ impl ArmError {
         }
     }
 
-    /// The ARM error code, when ARM gave one.
-    pub fn code(&self) -> Option<&str> {
+    /// The wait ARM asked for before trying again, when it asked.
+    pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            ArmError::Api { error, .. } | ArmError::Operation { error, .. }
-                if !error.code.is_empty() =>
-            {
-                Some(&error.code)
-            }
+            ArmError::Api { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+
+    /// The ARM error code, when ARM gave one.
+    pub fn code(&self) -> Option<&str> {
+        let error: &ErrorBody = match self {
+            ArmError::Api { error, .. } => error,
+            ArmError::Operation { error, .. } => error,
+            _ => return None,
+        };
+        (!error.code.is_empty()).then_some(error.code.as_str())
     }
 }
 
@@ -337,6 +388,30 @@ mod tests {
         for (status, code, want) in cases {
             assert_eq!(classify(*status, code), *want, "{status:?} {code:?}");
         }
+    }
+
+    #[test]
+    fn details_count_in_the_classification() {
+        let another_operation = ErrorBody::from_body(&json!({"error": {
+            "code": "RetryableError",
+            "message": "A retryable error occurred.",
+            "details": [{"code": "RetryableErrorDueToAnotherOperation",
+                "message": "Operation PutVirtualNetworkOperation (x) was canceled."}]}}));
+        assert_eq!(
+            another_operation.codes().collect::<Vec<_>>(),
+            ["RetryableError", "RetryableErrorDueToAnotherOperation"]
+        );
+        assert_eq!(classify_error(None, &another_operation), Disposition::Retry);
+        let wrapped = ErrorBody::from_body(&json!({"error": {
+            "code": "BadRequest", "message": "m",
+            "details": [{"code": "ReferencedResourceNotProvisioned", "message": "subnet"}]}}));
+        assert_eq!(classify_error(Some(400), &wrapped), Disposition::Retry);
+        let invalid = ErrorBody::from_body(&json!({"error": {
+            "code": "BadRequest", "message": "m",
+            "details": [{"code": "InvalidParameter", "message": "x"}]}}));
+        assert_eq!(classify_error(Some(400), &invalid), Disposition::Final);
+        assert_eq!(Disposition::Retry.to_string(), "retryable");
+        assert_eq!(Disposition::Final.to_string(), "final");
     }
 
     #[test]
@@ -397,8 +472,11 @@ mod tests {
             method: "PUT",
             resource_id: "/subscriptions/s/resourceGroups/rg".into(),
             status: 400,
-            error: ErrorBody::from_body(&json!({"error": {"code": "InvalidParameter",
-                "message": "bad", "details": [{"code": "A", "message": "b"}]}})),
+            error: Box::new(ErrorBody::from_body(
+                &json!({"error": {"code": "InvalidParameter",
+                "message": "bad", "details": [{"code": "A", "message": "b"}]}}),
+            )),
+            retry_after: None,
         };
         assert_eq!(
             err.to_string(),

@@ -155,7 +155,8 @@ pub fn poll_outcome(
             method: "GET",
             resource_id: resource_id.to_owned(),
             status: reply.status,
-            error: ErrorBody::from_body(reply.body),
+            error: Box::new(ErrorBody::from_body(reply.body)),
+            retry_after: requested_wait(reply.headers, now),
         });
     }
     let state = match via {
@@ -228,14 +229,25 @@ fn ended(resource_id: &str, end: OperationEnd, via: PollVia, body: &Value) -> Ar
 /// The service's requested wait (`x-ms-retry-after-ms`, `retry-after-ms`, then `Retry-After`
 /// in seconds or as an HTTP date), or [`DEFAULT_POLL_INTERVAL`].
 pub fn retry_after(headers: &Headers, now: fn() -> OffsetDateTime) -> Duration {
+    requested_wait(headers, now).unwrap_or(DEFAULT_POLL_INTERVAL)
+}
+
+/// The service's requested wait (`x-ms-retry-after-ms`, `retry-after-ms`, then `Retry-After`
+/// in seconds or as an HTTP date), when it gave one.
+pub fn requested_wait(headers: &Headers, now: fn() -> OffsetDateTime) -> Option<Duration> {
     get_retry_after(
         headers,
         now,
         &[X_MS_RETRY_AFTER_MS, RETRY_AFTER_MS, RETRY_AFTER],
     )
-    .map_or(DEFAULT_POLL_INTERVAL, |wait| {
-        Duration::try_from(wait).unwrap_or(Duration::ZERO)
-    })
+    .map(|wait| Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+/// Whether a resource body says an operation on it is still running (`provisioningState`
+/// `Creating`, `Updating` or `Deleting`, or another non-terminal state a provider reports).
+/// A PUT now would race that operation; the resource is to be read again once it settles.
+pub fn in_transition(body: &Value) -> Option<&str> {
+    provisioning_state(body).filter(|state| terminal(state).is_none())
 }
 
 /// Resolves a poll header against the resource URL and keeps it on the same origin.

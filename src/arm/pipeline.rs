@@ -1,6 +1,7 @@
 //! Assembles the azure_core `Pipeline` every ARM request goes through: per-call policies
 //! (client request id, from azure_core), then the retry policy, then per-try policies (bearer
-//! token for the cloud's scope, our user agent, the request counter), then a
+//! token for the cloud's scope, our user agent, the request counter, pacing by ARM's remaining
+//! quota, azure_core's sanitized logging), then a
 //! `reqwest` transport that trusts an extra root CA when one is given.
 //!
 //! The retry policy here handles faults below ARM's error model: no response at all (I/O,
@@ -9,6 +10,7 @@
 
 use super::calls::{CallCounter, CountCalls};
 use super::error::{ArmError, RETRYABLE_STATUSES};
+use super::pacing::{Pacer, PacingPolicy};
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
 use azure_core::http::headers::{
@@ -49,14 +51,17 @@ impl Default for PipelineRetry {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
-const READ_TIMEOUT: Duration = Duration::from_secs(100);
 
 /// The HTTP client under the pipeline. ARM does not redirect, so redirects are not followed
-/// (following one would carry the bearer token elsewhere).
-pub fn http_client(extra_root_ca_pem: Option<&str>) -> Result<Arc<dyn HttpClient>, ArmError> {
+/// (following one would carry the bearer token elsewhere). A try that takes longer than
+/// `request_timeout` fails as an I/O error, which the retry policy retries.
+pub fn http_client(
+    extra_root_ca_pem: Option<&str>,
+    request_timeout: Duration,
+) -> Result<Arc<dyn HttpClient>, ArmError> {
     let mut builder = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(request_timeout))
+        .timeout(request_timeout)
         .redirect(reqwest::redirect::Policy::none());
     if let Some(pem) = extra_root_ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
@@ -82,6 +87,7 @@ pub fn build(
     user_agent: &str,
     retry: &PipelineRetry,
     calls: &CallCounter,
+    pacer: Arc<Pacer>,
 ) -> Result<Pipeline, ArmError> {
     if !is_header_safe(user_agent) {
         return Err(ArmError::Config(format!(
@@ -98,6 +104,7 @@ pub fn build(
         Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope])),
         Arc::new(user_agent),
         Arc::new(CountCalls(calls.clone())),
+        Arc::new(PacingPolicy(pacer)),
     ];
     Ok(Pipeline::new(
         Some(env!("CARGO_PKG_NAME")),
@@ -261,9 +268,9 @@ mod tests {
     #[test]
     fn extra_root_ca_must_hold_a_certificate() {
         assert!(matches!(
-            http_client(Some("not pem")),
+            http_client(Some("not pem"), Duration::from_secs(1)),
             Err(ArmError::Config(_))
         ));
-        assert!(http_client(None).is_ok());
+        assert!(http_client(None, Duration::from_secs(1)).is_ok());
     }
 }

@@ -160,9 +160,12 @@ pub(crate) fn handle(state: &mut EmulatorState, req: &ArmRequest<'_>) -> Reply {
                 type_segment,
             },
         ) => list(state, parent.as_ref(), &scope, &type_segment),
-        ("GET", ArmPath::Resource(id)) => match state.view(&id) {
-            Some(doc) => Reply::json(200, doc),
-            None => ArmError::not_found(&id).into(),
+        ("GET", ArmPath::Resource(id)) => match state.read(&id) {
+            (Some(doc), ended) => Reply {
+                changed: ended,
+                ..Reply::json(200, doc)
+            },
+            (None, _) => ArmError::not_found(&id).into(),
         },
         ("PUT", ArmPath::Resource(id)) => {
             put(state, &id, req, &api_version).unwrap_or_else(Reply::from)

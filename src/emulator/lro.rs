@@ -1,6 +1,8 @@
 //! Long-running operations: each one answers `InProgress` a configured number of polls, then
 //! ends once with its planned outcome (usually success; a fault can plan `Failed` or `Canceled`,
-//! and a superseding write cancels it); the caller applies the ended operation's effect.
+//! and a superseding write cancels it); the caller applies the ended operation's effect. Reads
+//! of the resource count as polls: ARM finishes an operation whether or not its client is still
+//! there to poll it (a client killed mid-operation, someone else's write).
 
 use std::collections::HashMap;
 
@@ -110,6 +112,23 @@ impl Operations {
         })
     }
 
+    /// Time passing for the running operations on `resource`, as a read of it sees it: each
+    /// advances as one poll would. Returns those that ended, for their effects.
+    pub fn advance(&mut self, resource: &ArmId) -> Vec<(OperationKind, Outcome)> {
+        let key = resource.key();
+        let ids: Vec<String> = self
+            .operations
+            .iter()
+            .filter(|(_, op)| !op.ended && op.resource.key() == key)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.iter()
+            .filter_map(|id| self.poll(id))
+            .filter(|poll| poll.state == PollState::JustEnded)
+            .map(|poll| (poll.kind, poll.outcome))
+            .collect()
+    }
+
     /// Ends the running operations on `resource` at once with their planned outcomes (a new
     /// write on a resource means the earlier operation has run its course), running PUTs only
     /// when `puts` is set, and returns them for their effects.
@@ -169,6 +188,21 @@ mod tests {
         assert_eq!(state(&mut ops), Some(PollState::Ended));
         assert_eq!(ops.poll("nope"), None);
         assert!(ops.finish_pending(&id, true).is_empty());
+    }
+
+    #[test]
+    fn reads_of_the_resource_advance_its_operations() {
+        let id = resource();
+        let mut ops = Operations::default();
+        let op = ops.start(id.clone(), OperationKind::Put, 1, Outcome::Succeeded);
+        assert!(ops.advance(&id).is_empty(), "one read: still running");
+        assert_eq!(
+            ops.advance(&id),
+            [(OperationKind::Put, Outcome::Succeeded)],
+            "the second read sees it end"
+        );
+        assert_eq!(ops.poll(&op).unwrap().state, PollState::Ended);
+        assert!(ops.advance(&id).is_empty());
     }
 
     #[test]

@@ -241,10 +241,28 @@ impl Emulator {
     }
 
     /// Stores `doc` as the resource's state, exactly as given (no server-side fields, no side
-    /// effects). Panics when `id` is not an ARM resource ID.
+    /// effects). A document whose `provisioningState` is `Creating`, `Updating` or `Deleting`
+    /// has someone else's operation running on it: it ends (`Succeeded`, or deleted) after the
+    /// configured number of polls, reads of the resource included. Panics when `id` is not an
+    /// ARM resource ID.
     pub fn put_raw(&self, id: &str, doc: Value) {
         let id = parse_or_panic(id);
-        self.shared.write_state(|s| s.put_raw(&id, doc));
+        let running = match doc
+            .pointer("/properties/provisioningState")
+            .and_then(Value::as_str)
+        {
+            Some("Creating" | "Updating") => Some(lro::OperationKind::Put),
+            Some("Deleting") => Some(lro::OperationKind::Delete),
+            _ => None,
+        };
+        self.shared.write_state(|s| {
+            s.put_raw(&id, doc);
+            if let Some(kind) = running {
+                let polls = s.settings.lro_polls;
+                s.operations
+                    .start(id.clone(), kind, polls, lro::Outcome::Succeeded);
+            }
+        });
     }
 
     /// Changes the stored document in place, for drift injection. Does nothing when absent.

@@ -38,6 +38,16 @@ impl EmulatorState {
         Some(doc)
     }
 
+    /// A read of the resource: its running operations advance (ending those that are due),
+    /// then the GET view. Says too whether an operation ended, changing the store.
+    pub fn read(&mut self, id: &ArmId) -> (Option<Value>, bool) {
+        let ended = self.operations.advance(id);
+        for (kind, outcome) in &ended {
+            self.complete(id, *kind, outcome);
+        }
+        (self.view(id), !ended.is_empty())
+    }
+
     /// Stores a document verbatim (nested children split out as their kind says).
     pub fn put_raw(&mut self, id: &ArmId, mut doc: Value) {
         let children = kind_for(id).split_children(&mut doc);

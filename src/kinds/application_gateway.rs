@@ -396,27 +396,32 @@ impl ArmKind for ApplicationGateway {
 
     /// ARM's implicit defaults and re-spellings, made explicit so they are not drift.
     fn normalize(&self, live: &mut Value) {
-        let props = &mut live["properties"];
-        for probe in items(props, "probes") {
-            let codes = &probe["properties"]["match"]["statusCodes"];
+        // Live bodies come from the network: nothing here may assume their shape.
+        let Some(props) = live.get_mut("properties") else {
+            return;
+        };
+        for probe in child_properties(props, "probes") {
+            let codes = probe.get("match").and_then(|m| m.get("statusCodes"));
             // A probe without a match answers healthy on 200-399; ARM may return no match at all.
-            if codes.as_array().is_none_or(Vec::is_empty) {
-                probe["properties"]["match"] = json!({ "statusCodes": ["200-399"] });
+            if codes.and_then(Value::as_array).is_none_or(Vec::is_empty) {
+                probe.insert("match".into(), json!({ "statusCodes": ["200-399"] }));
             }
         }
-        for listener in items(props, "httpListeners") {
+        for listener in child_properties(props, "httpListeners") {
             // One host name may come back in the singular field.
-            let single = listener["properties"]["hostName"]
-                .as_str()
+            let single = listener
+                .get("hostName")
+                .and_then(Value::as_str)
                 .map(str::to_string);
-            let many = &listener["properties"]["hostNames"];
-            if let (Some(host), true) = (single, many.as_array().is_none_or(Vec::is_empty)) {
-                listener["properties"]["hostNames"] = json!([host]);
+            let many = listener.get("hostNames").and_then(Value::as_array);
+            if let (Some(host), true) = (single, many.is_none_or(Vec::is_empty)) {
+                listener.insert("hostNames".into(), json!([host]));
             }
         }
-        for cert in items(props, "sslCertificates") {
-            if let Some(id) = cert["properties"]["keyVaultSecretId"].as_str() {
-                cert["properties"]["keyVaultSecretId"] = json!(id.trim_end_matches('/'));
+        for cert in child_properties(props, "sslCertificates") {
+            if let Some(id) = cert.get("keyVaultSecretId").and_then(Value::as_str) {
+                let trimmed = json!(id.trim_end_matches('/'));
+                cert.insert("keyVaultSecretId".into(), trimmed);
             }
         }
     }
@@ -427,12 +432,24 @@ impl ArmKind for ApplicationGateway {
     }
 }
 
-fn items<'v>(props: &'v mut Value, collection: &str) -> impl Iterator<Item = &'v mut Value> {
+/// The `properties` objects of the children in one collection (made empty when a child has
+/// none); children that are not objects are skipped.
+fn child_properties<'v>(
+    props: &'v mut Value,
+    collection: &str,
+) -> impl Iterator<Item = &'v mut serde_json::Map<String, Value>> {
     props
         .get_mut(collection)
         .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
+        .filter_map(Value::as_object_mut)
+        .filter_map(|child| {
+            child
+                .entry("properties")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+        })
 }
 
 /// Names declared in one child collection, for checking references within the gateway.

@@ -250,6 +250,7 @@ pub fn outcomes_text(outcomes: &[crate::engine::ResourceOutcome], style: HumanSt
                 (RED, format!("refused, destructive: {}", reasons.join("; ")))
             }
             Outcome::Skipped { because } => (RED, format!("skipped: {because}")),
+            Outcome::Interrupted => (YELLOW, "not started: the run was stopped".into()),
             Outcome::Failed { error } => (RED, format!("failed: {error}")),
         };
         out.line(2, color, &format!("{}: {text}", o.address));

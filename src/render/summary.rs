@@ -178,6 +178,7 @@ fn outcome_label(o: &Outcome) -> String {
         Outcome::Refused { reasons } => format!("refused: {}", reasons.join("; ")),
         Outcome::Skipped { because } => format!("skipped: {because}"),
         Outcome::Failed { error } => format!("failed: {error}"),
+        Outcome::Interrupted => "not started: the run was stopped".into(),
     }
 }
 

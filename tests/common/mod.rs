@@ -201,3 +201,24 @@ pub async fn converged_example() -> (Emulator, ArmClient, Vec<Desired>) {
     emu.clear_log();
     (emu, arm, desired)
 }
+
+/// The example manifest with the gateway under shared ownership.
+pub fn shared_gateway_manifest() -> Vec<Desired> {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/examples");
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text = text.replace(
+                "        sku: WAF_v2\n",
+                "        sku: WAF_v2\n        ownership: shared\n",
+            );
+            std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    let desired =
+        azrecon::kinds::expand(&azrecon::manifest::load_path(dir.path()).unwrap()).unwrap();
+    assert!(!find(&desired, "ApplicationGateway/agw-openai-edge").exclusive);
+    desired
+}
