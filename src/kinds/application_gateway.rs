@@ -9,8 +9,10 @@
 //! (AGIC, another team's pipeline) and are kept exactly as they are, in the diff and in the PUT.
 
 use super::{
-    ArmKind, Expander, Kind, public_ip_address::PublicIpAddress,
-    user_assigned_identity::UserAssignedIdentity, virtual_network::VirtualNetwork,
+    ArmKind, Expander, Kind,
+    public_ip_address::PublicIpAddress,
+    user_assigned_identity::UserAssignedIdentity,
+    virtual_network::{SubnetRef, VirtualNetwork},
     waf_policy::WafPolicy,
 };
 use crate::diff::{FieldChange, Rules};
@@ -81,13 +83,6 @@ pub enum Sku {
 pub struct Autoscale {
     pub min_capacity: At<u32>,
     pub max_capacity: Option<u32>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SubnetRef {
-    pub virtual_network: At<String>,
-    pub subnet: At<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -742,7 +737,7 @@ impl Kind for ApplicationGateway {
         let (Some((vnet_id, _)), Some((pip_id, _))) = (vnet, pip) else {
             return;
         };
-        let subnet_id = format!("{vnet_id}/subnets/{}", spec.subnet.subnet.value);
+        let subnet_id = spec.subnet.id(&vnet_id);
         depends_on.extend([vnet_id, pip_id.clone()]);
 
         // The body, in ARM's shape.

@@ -13,7 +13,7 @@ use super::cognitive_services_account::CognitiveServicesAccount;
 use super::expand::check_arm_name;
 use super::private_dns_zone::PrivateDnsZone;
 use super::private_dns_zone_group::{PrivateDnsZoneGroup, config_name};
-use super::virtual_network::VirtualNetwork;
+use super::virtual_network::{SubnetRef, VirtualNetwork};
 use super::{ArmKind, Desired, Expander, Kind, Repair, StatusIssue};
 use crate::diff::{FieldChange, Rules};
 use crate::manifest::{At, Entry, Policy};
@@ -52,15 +52,6 @@ pub struct PrivateEndpointSpec {
     pub request_message: Option<At<String>>,
     /// The zones ARM keeps the endpoint's A records in.
     pub private_dns_zone_group: Option<ZoneGroupSpec>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SubnetRef {
-    /// The `VirtualNetwork` entry.
-    pub virtual_network: At<String>,
-    /// The subnet's name in that VNet.
-    pub subnet: At<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -320,7 +311,7 @@ impl Kind for PrivateEndpoint {
         let mut body = json!({
             "location": placement.location,
             "properties": {
-                "subnet": { "id": format!("{vnet_id}/subnets/{}", spec.subnet.subnet.value) },
+                "subnet": { "id": spec.subnet.id(&vnet_id) },
                 CONNECTIONS: auto,
                 MANUAL_CONNECTIONS: manual,
                 "ipConfigurations": ip_configurations,

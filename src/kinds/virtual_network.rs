@@ -19,6 +19,23 @@ pub struct VirtualNetworkSpec {
     pub address_space: Vec<At<String>>,
 }
 
+/// A subnet of a `VirtualNetwork` entry, as gateways and private endpoints name theirs.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubnetRef {
+    /// The `VirtualNetwork` entry.
+    pub virtual_network: At<String>,
+    /// The subnet's name in that VNet.
+    pub subnet: At<String>,
+}
+
+impl SubnetRef {
+    /// The subnet's ARM ID, given its VNet's.
+    pub fn id(&self, vnet_id: &str) -> String {
+        format!("{vnet_id}/subnets/{}", self.subnet.value)
+    }
+}
+
 static RULES: Rules = Rules {
     keyed: &[],
     unordered: &["properties.addressSpace.addressPrefixes"],
