@@ -5,7 +5,7 @@
 //! the executor can run each wave concurrently.
 
 use crate::diff::{self, FieldChange, Op};
-use crate::kinds::{ArmKind, Desired, Repair, StatusIssue, live_ref};
+use crate::kinds::{Desired, Repair, StatusIssue, live_ref};
 use crate::manifest::Policy;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -64,8 +64,6 @@ pub struct ResourcePlan {
     pub put: Option<Put>,
     #[serde(skip)]
     pub depends_on: Vec<String>,
-    #[serde(skip)]
-    pub kind_ref: Option<&'static dyn ArmKind>,
 }
 
 /// A PUT ready to send: the body, its query, and the etag it was planned against.
@@ -166,7 +164,6 @@ pub fn plan_resource(desired: &Desired, live: Option<&Live>) -> ResourcePlan {
         origin: desired.origin.to_string(),
         put: None,
         depends_on: desired.depends_on.clone(),
-        kind_ref: Some(kind),
     };
     let Some(live) = live else {
         if desired.existing_only {

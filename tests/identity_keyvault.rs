@@ -56,17 +56,6 @@ async fn converge(arm: &ArmClient, desired: &[Desired]) -> Vec<engine::ResourceO
     engine::apply(arm, desired, &plan, opts(false)).await
 }
 
-fn all_settled(outcomes: &[engine::ResourceOutcome]) {
-    for o in outcomes {
-        assert!(
-            matches!(o.outcome, Outcome::Converged { .. } | Outcome::Unchanged),
-            "{}: {:?}",
-            o.address,
-            o.outcome
-        );
-    }
-}
-
 fn role_assignments(emu: &azrecon::emulator::Emulator) -> Vec<serde_json::Value> {
     emu.requests()
         .into_iter()
@@ -87,7 +76,7 @@ async fn identity_vault_and_role_assignment_are_created_then_left_alone() {
         ["UserAssignedIdentity", "KeyVault", "RoleAssignment"]
     );
     assert!(plan.resources.iter().all(|r| r.action == Action::Create));
-    all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
+    assert_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     assert_eq!(emu.writes(), 3);
 
     let identity = emu
@@ -123,7 +112,7 @@ async fn identity_vault_and_role_assignment_are_created_then_left_alone() {
         "{}",
         azrecon::render::plan_text(&plan, Default::default())
     );
-    all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
+    assert_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     assert_eq!(emu.writes(), 0);
     assert_eq!(emu.reads(), desired.len());
 }
@@ -133,11 +122,11 @@ async fn a_rerun_creates_no_second_role_assignment() {
     let emu = emulator().await;
     let arm = client(&emu);
     let desired = rbac_manifest();
-    all_settled(&converge(&arm, &desired).await);
+    assert_settled(&converge(&arm, &desired).await);
     // A run that lost its state (a crash after the PUT) plans again from ARM: same name, no-op.
     let again = rbac_manifest();
     emu.clear_log();
-    all_settled(&converge(&arm, &again).await);
+    assert_settled(&converge(&arm, &again).await);
     assert_eq!(emu.writes(), 0);
     assert_eq!(
         find(&desired, "RoleAssignment/agw-reads-certificates").id,
@@ -186,7 +175,7 @@ async fn principal_not_found_from_a_new_identity_is_retried_then_succeeds() {
     };
     let arm = ArmClient::new(options).unwrap();
     let desired = rbac_manifest();
-    all_settled(&converge(&arm, &desired).await);
+    assert_settled(&converge(&arm, &desired).await);
     let statuses: Vec<(u16, Option<String>)> = emu
         .requests()
         .into_iter()
@@ -223,7 +212,7 @@ async fn an_access_policy_owned_elsewhere_survives() {
         ["UserAssignedIdentity", "KeyVault"],
         "the policy needs the principal"
     );
-    all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
+    assert_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     let vault_id = find(&desired, "KeyVault/kv-agw-edge").id.clone();
     let identity = emu
         .resource(&find(&desired, "UserAssignedIdentity/id-agw-edge").id)
@@ -266,7 +255,7 @@ async fn an_access_policy_owned_elsewhere_survives() {
         "only our policy's permissions differ: {paths:?}"
     );
     assert!(paths[0].ends_with(".permissions.certificates"), "{paths:?}");
-    all_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
+    assert_settled(&engine::apply(&arm, &desired, &plan, opts(false)).await);
     assert_eq!(emu.writes(), 1);
     let policies = emu.resource(&vault_id).unwrap()["properties"]["accessPolicies"].clone();
     assert_eq!(policies.as_array().unwrap().len(), 2);
@@ -286,7 +275,7 @@ async fn an_access_policy_owned_elsewhere_survives() {
 async fn turning_purge_protection_off_is_destructive_and_refused() {
     let emu = emulator().await;
     let arm = client(&emu);
-    all_settled(&converge(&arm, &rbac_manifest()).await);
+    assert_settled(&converge(&arm, &rbac_manifest()).await);
     let relaxed = manifest_with(
         "        networkAcls: { defaultAction: Deny, ipRules: [203.0.113.10, 198.51.100.0/28] }",
         "",
@@ -350,8 +339,8 @@ async fn key_vault_traffic_passes_oav() {
     let emu = emulator().await;
     let arm = client(&emu);
     // Without purge protection first (the property is sent as null), then with it.
-    all_settled(&converge(&arm, &manifest_with("", "")).await);
-    all_settled(&converge(&arm, &rbac_manifest()).await);
+    assert_settled(&converge(&arm, &manifest_with("", "")).await);
+    assert_settled(&converge(&arm, &rbac_manifest()).await);
     let policies = manifest_with(
         "        purgeProtection: true\n        authorization: accessPolicies\n        accessPolicies:\n          - { identity: id-agw-edge, secrets: [get] }",
         "",
@@ -362,7 +351,7 @@ async fn key_vault_traffic_passes_oav() {
         allow_destructive: true,
         ..opts(false)
     };
-    all_settled(&engine::apply(&arm, &policies, &plan, allowed).await);
+    assert_settled(&engine::apply(&arm, &policies, &plan, allowed).await);
     let vault = find(&policies, "KeyVault/kv-agw-edge").id.clone();
     arm.get(&format!("{vault}-absent"), "2023-07-01")
         .await

@@ -34,17 +34,6 @@ async fn run(arm: &ArmClient, desired: &[Desired]) -> (Plan, Vec<ResourceOutcome
     (plan, outcomes)
 }
 
-fn all_settled(outcomes: &[ResourceOutcome]) {
-    for o in outcomes {
-        assert!(
-            matches!(o.outcome, Outcome::Converged { .. } | Outcome::Unchanged),
-            "{}: {:?}",
-            o.address,
-            o.outcome
-        );
-    }
-}
-
 fn outcome<'o>(outcomes: &'o [ResourceOutcome], address: &str) -> &'o Outcome {
     &outcomes
         .iter()
@@ -100,7 +89,7 @@ async fn zones_links_endpoints_and_zone_groups_are_created_in_order_then_cost_re
     );
     assert!(wave_of("CognitiveServicesAccount/aoai-edge-krc") < endpoint);
     let outcomes = engine::apply(&arm, &desired, &plan, opts()).await;
-    all_settled(&outcomes);
+    assert_settled(&outcomes);
 
     // What ARM filled: the NIC, an address from the subnet, the account's FQDNs, the approval.
     let pe = emu.resource(&find(&desired, PE_KRC).id).unwrap();
@@ -190,7 +179,7 @@ async fn zones_links_endpoints_and_zone_groups_are_created_in_order_then_cost_re
         "{}",
         azrecon::render::plan_text(&plan, Default::default())
     );
-    all_settled(&outcomes);
+    assert_settled(&outcomes);
     assert_eq!(emu.writes(), 0);
     assert_eq!(emu.reads(), desired.len());
 }
@@ -201,7 +190,7 @@ async fn drift_of_each_kind_is_fixed_with_one_put_each() {
     let arm = client(&emu);
     let desired = example_manifest();
     seed_existing(&emu, &desired);
-    all_settled(&run(&arm, &desired).await.1);
+    assert_settled(&run(&arm, &desired).await.1);
 
     let link = find(&desired, "VirtualNetworkLink/cogsvc-dev-krc");
     emu.update_raw(&link.id, |doc| {
@@ -247,7 +236,7 @@ async fn drift_of_each_kind_is_fixed_with_one_put_each() {
         group_plan.changes[0].path,
         "properties.privateDnsZoneConfigs[privatelink-cognitiveservices-azure-com]"
     );
-    all_settled(&outcomes);
+    assert_settled(&outcomes);
     assert_eq!(emu.writes(), 4, "{:#?}", written_paths(&emu));
     assert_eq!(
         emu.resource(&link.id).unwrap()["properties"]["registrationEnabled"],
@@ -277,7 +266,7 @@ async fn a_deleted_zone_is_created_again_with_its_links_and_records() {
     let arm = client(&emu);
     let desired = example_manifest();
     seed_existing(&emu, &desired);
-    all_settled(&run(&arm, &desired).await.1);
+    assert_settled(&run(&arm, &desired).await.1);
     let zone = find(&desired, OPENAI_ZONE);
     arm.delete(&zone.id, "2020-06-01").await.unwrap();
     assert!(
@@ -295,7 +284,7 @@ async fn a_deleted_zone_is_created_again_with_its_links_and_records() {
     assert_eq!(creates.len(), 6, "the zone and its five links: {creates:?}");
     // The zone groups still name the zone; their records are gone with it, which they do not
     // show in their own body, so they are unchanged.
-    all_settled(&outcomes);
+    assert_settled(&outcomes);
     assert!(
         !engine::plan_live(&arm, &desired, 4)
             .await
@@ -660,7 +649,7 @@ async fn one_manifest_converges_resources_in_three_subscriptions() {
     let desired = manifest(THREE_SUBSCRIPTIONS);
     seed_existing(&emu, &desired);
     let (_, outcomes) = run(&arm, &desired).await;
-    all_settled(&outcomes);
+    assert_settled(&outcomes);
 
     let subscription_of = |path: &str| path.split('/').nth(2).unwrap_or_default().to_string();
     let mut written: Vec<String> = written_paths(&emu)
@@ -770,7 +759,7 @@ async fn vnet_link_writes_are_long_running() {
     let arm = client(&emu);
     let desired = manifest(THREE_SUBSCRIPTIONS);
     seed_existing(&emu, &desired);
-    all_settled(&run(&arm, &desired).await.1);
+    assert_settled(&run(&arm, &desired).await.1);
     let link_put = emu
         .requests()
         .into_iter()
@@ -795,7 +784,7 @@ async fn recorded_traffic_passes_oav() {
         let arm = client(&emu);
         let desired = manifest(text);
         seed_existing(&emu, &desired);
-        all_settled(&run(&arm, &desired).await.1);
+        assert_settled(&run(&arm, &desired).await.1);
         if let Some(zone) = desired.iter().find(|d| d.address == OPENAI_ZONE) {
             arm.get(&format!("{}/A/aoai-edge-krc", zone.id), "2020-06-01")
                 .await

@@ -146,8 +146,3 @@ pub fn by_resource_id(id: &str) -> Option<&'static dyn ArmKind> {
         .copied()
         .find(|k| k.arm_type().eq_ignore_ascii_case(&arm_type))
 }
-
-/// Looks a kind up by its manifest name.
-pub fn by_name(name: &str) -> Option<&'static dyn ArmKind> {
-    ALL.iter().copied().find(|k| k.name() == name)
-}
